@@ -44,5 +44,7 @@ const result = spawnSync(
 // A plain closing line that any log reader understands, taken from the TAP summary.
 const tap = readFileSync(tapFile, "utf8");
 const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, "m").exec(tap)?.[1] ?? 0);
-console.log(`\ntests: ${count("pass")} passed, ${count("fail")} failed, ${count("skipped")} skipped`);
+console.log(
+  `\ntests: ${count("pass")} passed, ${count("fail")} failed, ${count("skipped")} skipped`,
+);
 process.exit(result.status ?? 1);

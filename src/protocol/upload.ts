@@ -1,0 +1,115 @@
+import { readTimestamp, readUint, scaled } from "./digits.js";
+import { END, FILL_UP_COMMAND, slice, UPLOAD_SECTION, UPLOAD_SECTION_LENGTH } from "./header.js";
+import { decodeInverterRecord } from "./inverterRecord.js";
+import { ecuModel } from "./models.js";
+import type { DecodeError, EcuSection, Inverter, UploadMessage } from "./types.js";
+
+function fail(code: DecodeError["code"], detail: string): DecodeError {
+  return { type: "error", code, detail };
+}
+
+/** Header power and channel sum agree when within 5 W or 10 % (rounding, inverter losses). */
+function agrees(value: number, channelSum: number): boolean {
+  return Math.abs(value - channelSum) <= Math.max(5, channelSum * 0.1);
+}
+
+/**
+ * Chooses how the header power field is scaled (§3.1): the 2024 ECU-R writes plain W, the
+ * 2017/18 firmware W × 100. W × 100 is chosen only when it matches the sum of the channel
+ * powers and plain W does not; otherwise plain W, as the only real capture has it.
+ */
+function choosePower(
+  raw: number,
+  channelSum: number | undefined,
+): {
+  powerW: number;
+  encoding: EcuSection["powerEncoding"];
+} {
+  const hundredths = scaled(raw, 100);
+  if (channelSum !== undefined && !agrees(raw, channelSum) && agrees(hundredths, channelSum)) {
+    return { powerW: hundredths, encoding: "Wx100" };
+  }
+  return { powerW: raw, encoding: "W" };
+}
+
+/** Decodes an `APS18` upload frame (length already checked by the caller). */
+export function decodeUpload(
+  text: string,
+  ecuId: string,
+  command: string,
+): UploadMessage | DecodeError {
+  if (text.length < UPLOAD_SECTION_LENGTH) {
+    return fail(
+      "truncated",
+      `upload is ${text.length} bytes, shorter than the 86-byte ECU section`,
+    );
+  }
+  if (slice(text, UPLOAD_SECTION.end) !== END) {
+    return fail("missing_end", "ECU section does not end with END at offset 83");
+  }
+  if (!text.endsWith(END)) return fail("missing_end", "upload does not end with END");
+
+  const timestamp = readTimestamp(text, UPLOAD_SECTION.timestamp.offset);
+  if (timestamp === undefined) {
+    return fail(
+      "bad_timestamp",
+      `timestamp '${slice(text, UPLOAD_SECTION.timestamp)}' is not a valid YYYYMMDDhhmmss time`,
+    );
+  }
+  const numbers: Record<"power" | "roundEnergy" | "lifetimeEnergy" | "inverterCount", number> = {
+    power: 0,
+    roundEnergy: 0,
+    lifetimeEnergy: 0,
+    inverterCount: 0,
+  };
+  for (const name of Object.keys(numbers) as (keyof typeof numbers)[]) {
+    const span = UPLOAD_SECTION[name];
+    const value = readUint(text, span.offset, span.width);
+    if (value === undefined) {
+      return fail("bad_number", `ECU field ${name} '${slice(text, span)}' is not a number`);
+    }
+    numbers[name] = value;
+  }
+
+  const body = text.slice(UPLOAD_SECTION_LENGTH, text.length - END.length);
+  const records = body === "" ? [] : body.split(END);
+  const inverters: Inverter[] = records.map(decodeInverterRecord);
+  const notes: string[] = [];
+  for (const inv of inverters) {
+    if (inv.problem) notes.push(`inverter ${inv.uid} kept raw: ${inv.problem}`);
+  }
+  if (inverters.length !== numbers.inverterCount) {
+    notes.push(
+      `header counts ${numbers.inverterCount} inverters, the upload carries ${inverters.length} records`,
+    );
+  }
+
+  const decodedChannels = inverters.flatMap((inv) => inv.channels);
+  const channelSum =
+    decodedChannels.length > 0
+      ? Math.round(decodedChannels.reduce((sum, ch) => sum + ch.powerW, 0) * 100) / 100
+      : undefined;
+  const { powerW, encoding } = choosePower(numbers.power, channelSum);
+  if (channelSum !== undefined && !agrees(powerW, channelSum)) {
+    notes.push(`header power ${powerW} W disagrees with the channel sum ${channelSum} W`);
+  }
+
+  return {
+    type: "upload",
+    version: text.slice(3, 5),
+    fillUp: command === FILL_UP_COMMAND,
+    ecu: {
+      id: ecuId,
+      model: ecuModel(ecuId),
+      timestamp,
+      powerW,
+      lifetimeEnergyKWh: scaled(numbers.lifetimeEnergy, 10),
+      invertersOnline: numbers.inverterCount,
+      roundEnergyKWh: scaled(numbers.roundEnergy, 1e6),
+      powerEncoding: encoding,
+      timezoneChanged: slice(text, UPLOAD_SECTION.timezoneFlag) === "1",
+    },
+    inverters,
+    notes,
+  };
+}
