@@ -4,8 +4,14 @@ import fc from "fast-check";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import { type FrameEvent, Framer } from "../../src/protocol/framer.js";
 import type { UploadMessage } from "../../src/protocol/types.js";
-import { ECU_ID, sampleBytes, uploadFrame, uploadWire } from "../helpers/fixtures.js";
-import { firmwareQuery } from "./samples.test.js";
+import {
+  bigUpload,
+  ECU_ID,
+  firmwareQuery,
+  sampleBytes,
+  uploadFrame,
+  uploadWire,
+} from "../helpers/fixtures.js";
 
 const MAX = 64 * 1024;
 const frames = (events: FrameEvent[]) =>
@@ -82,22 +88,6 @@ test("every sample back to back in one write", () => {
     WIRE_SAMPLES.map((s) => s.frame),
   );
 });
-
-/** A 100-inverter upload from the sample's records: 9,000+ bytes, length field `09xxx`-style. */
-export function bigUpload(inverters = 100): string {
-  const text = uploadFrame().toString("latin1");
-  const records = [text.slice(86, 86 + 88), text.slice(86 + 88)];
-  let body = "";
-  for (let i = 0; i < inverters; i++) {
-    const rec = records[i % 2] ?? "";
-    body += rec.slice(0, 3) + String(1000000000 + i).slice(1) + rec.slice(12);
-  }
-  const header = text
-    .slice(10, 86)
-    .replace("002000000END", `${String(inverters).padStart(3, "0")}000000END`);
-  const length = 10 + header.length + body.length;
-  return `APS18${String(length).padStart(5, "A")}${header}${body}`;
-}
 
 test("a 100-inverter upload (> 1024 bytes) frames in random splits and decodes fully", () => {
   const text = bigUpload(100);

@@ -90,14 +90,6 @@ test("the upload is confirmed with its own timestamp", () => {
   assert.equal(UPLOAD_ANSWER, sample.expected_cloudless_reply_examples.confirm_this_record);
 });
 
-/** The 80-byte download query, completed from the captured first 17 bytes per §8. */
-export function firmwareQuery(path: string): Buffer {
-  const head = sampleBytes("ecu-r_2160_port9220_ecu11_req_0001_0001_first17bytes.txt");
-  const pathField = Buffer.alloc(60);
-  pathField.write(path, "latin1");
-  return Buffer.concat([head, pathField, Buffer.from("END")]);
-}
-
 test("a firmware download query is answered with the proxy-authored 'file does not exist' frame", () => {
   const query = firmwareQuery("/ECU_R_M3/V1.2/ecu-r-m3.bin");
   assert.equal(query.length, 80);
