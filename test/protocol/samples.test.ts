@@ -4,6 +4,7 @@ import { answerFor, NO_FILE_ANSWER } from "../../src/protocol/answer.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import type { UploadMessage } from "../../src/protocol/types.js";
 import {
+  firmwareQuery,
   sampleBytes,
   sampleJson,
   UPLOAD_ANSWER,
