@@ -40,6 +40,7 @@ interface Connection {
   socket: Socket;
   /** Frames of one connection are answered in order. */
   queue: Promise<void>;
+  closed: Promise<void>;
 }
 
 /** How long stop() lets in-flight answers finish before closing sockets. */
@@ -118,8 +119,9 @@ export class ProxyServer {
     );
     const inFlight = Promise.all([...this.connections].map((c) => c.queue));
     await Promise.race([inFlight, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+    const gone = [...this.connections].map((c) => c.closed);
     for (const c of this.connections) c.socket.destroy();
-    await Promise.all(closed);
+    await Promise.all([...closed, ...gone]);
   }
 
   private accept(socket: Socket, server: Server): void {
@@ -149,7 +151,11 @@ export class ProxyServer {
       return;
     }
     this.perAddress.set(remote, fromAddress + 1);
-    const connection: Connection = { socket, queue: Promise.resolve() };
+    const connection: Connection = {
+      socket,
+      queue: Promise.resolve(),
+      closed: new Promise((resolve) => socket.once("close", () => resolve())),
+    };
     this.connections.add(connection);
     const log = this.log.child({ remote, port });
     const framer = new Framer(this.config.maxMessageBytes);
