@@ -1,0 +1,127 @@
+import { type DropReason, type LoadResult, runLoad } from "./ecuLoad.js";
+import { cpuMs } from "./procs.js";
+import { type LatencySummary, summarise } from "./stats.js";
+
+/** One load shape from the issue: `concurrency` ECUs, `total` uploads in all. */
+export interface Scenario {
+  name: string;
+  concurrency: number;
+  total: number;
+}
+
+export interface Measured extends LatencySummary {
+  dropped: number;
+  drops: Record<DropReason, number>;
+  /** Completed transactions per second while this server was under load. */
+  perSecond: number;
+  /** CPU time (user + system) the server process spent per upload, µs. */
+  cpuUsPerUpload: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  concurrency: number;
+  total: number;
+  baseline: Measured;
+  proxy: Measured;
+  /** proxy ÷ baseline, per statistic. */
+  ratio: { p50: number; p99: number; max: number; perSecond: number; cpu: number };
+}
+
+export interface Target {
+  host: string;
+  port: number;
+  pid: number | undefined;
+}
+
+/** Results of several chunks of one server, gathered into one measurement. */
+class Tally {
+  private readonly latencies: number[] = [];
+  private readonly drops: Record<DropReason, number> = {
+    error: 0,
+    reset: 0,
+    refused: 0,
+    missing: 0,
+    wrong: 0,
+    timeout: 0,
+  };
+  private ok = 0;
+  private wallMs = 0;
+  private cpu = 0;
+
+  add(result: LoadResult, cpuSpentMs: number): void {
+    for (const v of result.latencies) this.latencies.push(v);
+    for (const [k, n] of Object.entries(result.drops)) this.drops[k as DropReason] += n;
+    this.ok += result.ok;
+    this.wallMs += result.wallMs;
+    this.cpu += cpuSpentMs;
+  }
+
+  result(): Measured {
+    const uploads = this.ok + Object.values(this.drops).reduce((a, b) => a + b, 0);
+    return {
+      ...summarise(this.latencies),
+      dropped: uploads - this.ok,
+      drops: this.drops,
+      perSecond: (this.ok / this.wallMs) * 1000,
+      cpuUsPerUpload: (this.cpu * 1000) / uploads,
+    };
+  }
+}
+
+/** Baseline and proxy take turns in this many chunks, so drift on a shared machine hits both. */
+const CHUNKS = 4;
+
+/**
+ * Runs one scenario against the baseline and the proxy: a warm-up each (JIT, socket caches;
+ * not counted), then alternating chunks — baseline, proxy, baseline, proxy, … — so a noisy
+ * neighbour or a slow phase of the machine weighs on both sides alike.
+ */
+export async function runScenario(
+  scenario: Scenario,
+  baseline: Target,
+  proxy: Target,
+  upload: Buffer,
+  answer: Buffer,
+  warmup: number,
+): Promise<ScenarioResult> {
+  const load = async (target: Target, total: number, tally?: Tally) => {
+    const before = cpuMs(target.pid);
+    const result = await runLoad({
+      host: target.host,
+      port: target.port,
+      concurrency: scenario.concurrency,
+      total,
+      upload,
+      answer,
+      timeoutMs: 10_000,
+    });
+    tally?.add(result, cpuMs(target.pid) - before);
+  };
+  await load(baseline, warmup);
+  await load(proxy, warmup);
+  const b = new Tally();
+  const p = new Tally();
+  const chunk = Math.ceil(scenario.total / CHUNKS);
+  for (let done = 0; done < scenario.total; done += chunk) {
+    const n = Math.min(chunk, scenario.total - done);
+    await load(baseline, n, b);
+    await load(proxy, n, p);
+  }
+  const bm = b.result();
+  const pm = p.result();
+  return {
+    name: scenario.name,
+    concurrency: scenario.concurrency,
+    total: scenario.total,
+    baseline: bm,
+    proxy: pm,
+    ratio: {
+      p50: pm.p50 / bm.p50,
+      p99: pm.p99 / bm.p99,
+      max: pm.max / bm.max,
+      perSecond: pm.perSecond / bm.perSecond,
+      cpu: pm.cpuUsPerUpload / bm.cpuUsPerUpload,
+    },
+  };
+}

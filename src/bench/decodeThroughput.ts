@@ -1,0 +1,57 @@
+import { decodeFrame } from "../protocol/decode.js";
+import { Framer } from "../protocol/framer.js";
+
+export interface ThroughputResult {
+  name: string;
+  inverters: number;
+  bytes: number;
+  /** Pure decodeFrame on the frame. */
+  decodePerSecond: number;
+  /** What a connection does: a fresh Framer, push the wire bytes, decode the frame. */
+  framedPerSecond: number;
+}
+
+/** Keeps results observable so the optimiser cannot drop the work being timed. */
+let sink = 0;
+
+/** Runs `fn` in batches for about `durationMs` (after a warm-up) and returns calls/s. */
+function rate(fn: () => void, durationMs: number): number {
+  const batch = 200;
+  const warmUntil = performance.now() + Math.min(200, durationMs / 2);
+  while (performance.now() < warmUntil) for (let i = 0; i < batch; i++) fn();
+  let calls = 0;
+  const started = performance.now();
+  let now = started;
+  while (now - started < durationMs) {
+    for (let i = 0; i < batch; i++) fn();
+    calls += batch;
+    now = performance.now();
+  }
+  return (calls / (now - started)) * 1000;
+}
+
+/** Uploads per second through the pure decoder, on this one thread (one core). */
+export function measureDecode(
+  name: string,
+  inverters: number,
+  frame: Buffer,
+  wire: Buffer,
+  durationMs: number,
+): ThroughputResult {
+  const check = decodeFrame(frame);
+  if (check.type !== "upload" || check.inverters.length !== inverters) {
+    throw new Error(`${name}: the test upload does not decode to ${inverters} inverters`);
+  }
+  const decodePerSecond = rate(() => {
+    const m = decodeFrame(frame);
+    if (m.type === "upload") sink += m.inverters.length;
+  }, durationMs);
+  const maxBytes = 64 * 1024;
+  const framedPerSecond = rate(() => {
+    for (const event of new Framer(maxBytes).push(wire)) {
+      if (event.kind === "frame") sink += decodeFrame(event.frame).type.length;
+    }
+  }, durationMs);
+  if (sink === -1) console.log(sink);
+  return { name, inverters, bytes: frame.length, decodePerSecond, framedPerSecond };
+}

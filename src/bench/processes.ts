@@ -1,0 +1,68 @@
+import type { ChildProcess } from "node:child_process";
+import { openSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePort, spawnTracked, waitForListening } from "./procs.js";
+import { ROOT } from "./uploads.js";
+
+export interface Started {
+  child: ChildProcess;
+  port: number;
+  /** spawn → first successful TCP connect, ms. */
+  listeningMs: number;
+  /** Where the process's stdout/stderr go (its log). */
+  logFile: string;
+}
+
+/** Options for `ecu-proxy serve --options`, in the add-on's options.json format. */
+export type ProxyOptions = Record<string, unknown>;
+
+/**
+ * Starts the real CLI — `node dist/cli.js serve` — on a free loopback port. Its log goes to a
+ * file: writing it is part of the proxy's cost, reading it must not be part of the bench's.
+ */
+export async function startProxy(
+  dir: string,
+  name: string,
+  options: ProxyOptions = {},
+): Promise<Started> {
+  const port = await freePort();
+  const optionsFile = join(dir, `${name}.options.json`);
+  writeFileSync(optionsFile, JSON.stringify(options));
+  const logFile = join(dir, `${name}.log`);
+  const out = openSync(logFile, "a");
+  const args = [
+    join(ROOT, "dist", "cli.js"),
+    "serve",
+    "--ports",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--data-dir",
+    join(dir, `${name}-data`),
+    "--options",
+    optionsFile,
+  ];
+  const since = performance.now();
+  const child = spawnTracked(process.execPath, args, {
+    cwd: dir,
+    stdio: ["ignore", out, out],
+    env: { ...process.env, TZ: "UTC", LOG_FORMAT: "pretty" },
+  });
+  const listeningMs = await waitForListening(child, port, since);
+  return { child, port, listeningMs, logFile };
+}
+
+/** Starts the baseline answerer (dist/bench/baseline.js) on a free loopback port. */
+export async function startBaseline(dir: string, answer: Buffer): Promise<Started> {
+  const port = await freePort();
+  const logFile = join(dir, "baseline.log");
+  const out = openSync(logFile, "a");
+  const since = performance.now();
+  const child = spawnTracked(
+    process.execPath,
+    [join(ROOT, "dist", "bench", "baseline.js"), String(port), answer.toString("latin1")],
+    { cwd: dir, stdio: ["ignore", out, out] },
+  );
+  const listeningMs = await waitForListening(child, port, since);
+  return { child, port, listeningMs, logFile };
+}

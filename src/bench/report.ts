@@ -1,0 +1,114 @@
+import type { ScenarioResult } from "./answerLatency.js";
+import type { ThroughputResult } from "./decodeThroughput.js";
+import type { Machine } from "./machine.js";
+import type { MemoryResult } from "./memory.js";
+import type { MqttLatencyResult } from "./mqttLatency.js";
+import type { StartupResult } from "./startup.js";
+import { round } from "./stats.js";
+import type { TargetCheck } from "./targets.js";
+
+export interface BenchResults {
+  mode: "full" | "quick";
+  date: string;
+  machine: Machine;
+  answers: ScenarioResult[];
+  decode: ThroughputResult[];
+  mqtt: MqttLatencyResult | { skipped: string };
+  memory: MemoryResult | { skipped: string };
+  startup: StartupResult;
+  targets: TargetCheck[];
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+  return [line(head), rule, ...rows.map(line)].join("\n");
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? round(v, 2).toFixed(2) : "–");
+const x = (v: number) => (Number.isFinite(v) ? `${round(v, 2).toFixed(2)}×` : "–");
+const int = (v: number) => Math.round(v).toLocaleString("en-US");
+const mib = (v: number) => `${round(v, 1).toFixed(1)}`;
+
+/** The human-readable report: Markdown tables, so it can be pasted into the README as is. */
+export function formatReport(r: BenchResults): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}, load average ${m.loadAverage} at start — ${r.mode} run, ${r.date}`,
+    "",
+    "ECU answer latency (connect → complete answer, ms); × = proxy ÷ baseline; CPU = server process time per upload:",
+    "",
+    table(
+      [
+        "scenario",
+        "uploads",
+        "base p50",
+        "base p99",
+        "proxy p50",
+        "proxy p99",
+        "proxy max",
+        "p50 ×",
+        "p99 ×",
+        "answers/s",
+        "CPU µs/upload",
+        "dropped",
+      ],
+      r.answers.map((a) => [
+        a.name,
+        int(a.total),
+        ms(a.baseline.p50),
+        ms(a.baseline.p99),
+        ms(a.proxy.p50),
+        ms(a.proxy.p99),
+        ms(a.proxy.max),
+        x(a.ratio.p50),
+        x(a.ratio.p99),
+        int(a.proxy.perSecond),
+        `${int(a.proxy.cpuUsPerUpload)} (${x(a.ratio.cpu)})`,
+        `${a.proxy.dropped} (base ${a.baseline.dropped})`,
+      ]),
+    ),
+    "",
+    "Decode throughput (one thread):",
+    "",
+    table(
+      ["upload", "bytes", "decodeFrame /s", "framer + decode /s"],
+      r.decode.map((d) => [d.name, int(d.bytes), int(d.decodePerSecond), int(d.framedPerSecond)]),
+    ),
+    "",
+  );
+  if ("skipped" in r.mqtt) out.push(`Upload → MQTT state: skipped (${r.mqtt.skipped})`);
+  else {
+    const q = r.mqtt;
+    out.push(
+      `Upload → MQTT state (${q.count} uploads, ${q.ecus} ECUs): p50 ${ms(q.p50)} ms, p99 ${ms(q.p99)} ms, max ${ms(q.max)} ms, missing ${q.missing}, dropped ${q.dropped}`,
+    );
+  }
+  if ("skipped" in r.memory) out.push(`Memory with 500 inverters: skipped (${r.memory.skipped})`);
+  else {
+    const mem = r.memory;
+    out.push(
+      `Memory (VmRSS): ${mib(r.startup.rssAfterStartMiB)} MiB after start; ${mib(mem.rssWithInvertersMiB)} MiB after ${mem.ecus} ECUs × ${mem.invertersPerEcu} inverters × ${mem.rounds} round(s)` +
+        ` (MQTT ${mem.mqtt ? `on, ${mem.invertersPublished} inverter states published` : "off"}; peak ${mib(mem.peakRssMiB)} MiB)`,
+    );
+  }
+  out.push(
+    `Start → listening: median ${ms(r.startup.listeningMsMedian)} ms, max ${ms(r.startup.listeningMsMax)} ms (${r.startup.runs} cold start(s))`,
+    "",
+    "Targets:",
+    "",
+    table(
+      ["target", "goal", "measured", "result"],
+      r.targets.map((t) => [
+        t.name,
+        t.target,
+        t.measured,
+        t.pass === undefined ? "skipped" : t.pass ? "pass" : "FAIL",
+      ]),
+    ),
+  );
+  return out.join("\n");
+}

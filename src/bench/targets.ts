@@ -1,0 +1,99 @@
+/** The issue's targets. Missing one is reported, never an exit status (slow machines exist). */
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: string;
+  /** undefined when the measurement was skipped (e.g. no mosquitto). */
+  pass: boolean | undefined;
+}
+
+export const TARGETS = {
+  answerP99Ratio: 2,
+  decodePerSecond: 100_000,
+  mqttP99Ms: 20,
+  rssAfterStartMiB: 60,
+  rssWith500MiB: 80,
+  listeningMs: 1000,
+} as const;
+
+export function check(
+  name: string,
+  target: string,
+  measured: string,
+  pass: boolean | undefined,
+): TargetCheck {
+  return { name, target, measured, pass };
+}
+
+import type { BenchResults } from "./report.js";
+
+const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
+
+export function evaluateTargets(r: Omit<BenchResults, "targets">): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const c50 = r.answers.find((a) => a.concurrency === 50);
+  if (c50) {
+    checks.push(
+      check(
+        "answer p99 at 50 concurrent ECUs",
+        `≤ ${TARGETS.answerP99Ratio}× baseline, 0 dropped`,
+        `${fmt(c50.ratio.p99, 2)}× (${fmt(c50.proxy.p99, 2)} vs ${fmt(c50.baseline.p99, 2)} ms), ${c50.proxy.dropped} dropped`,
+        c50.ratio.p99 <= TARGETS.answerP99Ratio && c50.proxy.dropped === 0,
+      ),
+    );
+  }
+  const two = r.decode.find((d) => d.inverters === 2);
+  if (two) {
+    checks.push(
+      check(
+        "decode, 2-inverter uploads",
+        `≥ ${TARGETS.decodePerSecond.toLocaleString("en-US")}/s`,
+        `${Math.round(two.decodePerSecond).toLocaleString("en-US")}/s`,
+        two.decodePerSecond >= TARGETS.decodePerSecond,
+      ),
+    );
+  }
+  checks.push(
+    "skipped" in r.mqtt
+      ? check("upload → MQTT state p99", `≤ ${TARGETS.mqttP99Ms} ms`, r.mqtt.skipped, undefined)
+      : check(
+          "upload → MQTT state p99",
+          `≤ ${TARGETS.mqttP99Ms} ms, none missing`,
+          `${fmt(r.mqtt.p99, 2)} ms, ${r.mqtt.missing} missing`,
+          r.mqtt.p99 <= TARGETS.mqttP99Ms && r.mqtt.missing === 0 && r.mqtt.dropped === 0,
+        ),
+  );
+  checks.push(
+    check(
+      "RSS after start",
+      `≤ ${TARGETS.rssAfterStartMiB} MiB`,
+      `${fmt(r.startup.rssAfterStartMiB)} MiB`,
+      r.startup.rssAfterStartMiB <= TARGETS.rssAfterStartMiB,
+    ),
+  );
+  checks.push(
+    "skipped" in r.memory
+      ? check(
+          "RSS with 500 inverters",
+          `≤ ${TARGETS.rssWith500MiB} MiB`,
+          r.memory.skipped,
+          undefined,
+        )
+      : check(
+          "RSS with 500 inverters",
+          `≤ ${TARGETS.rssWith500MiB} MiB${r.memory.mqtt ? "" : " (MQTT off)"}`,
+          `${fmt(r.memory.rssWithInvertersMiB)} MiB`,
+          r.memory.rssWithInvertersMiB <= TARGETS.rssWith500MiB && r.memory.dropped === 0,
+        ),
+  );
+  checks.push(
+    check(
+      "start → listening",
+      `≤ ${TARGETS.listeningMs} ms`,
+      `${fmt(r.startup.listeningMsMax, 0)} ms (worst of ${r.startup.runs})`,
+      r.startup.listeningMsMax <= TARGETS.listeningMs,
+    ),
+  );
+  return checks;
+}
