@@ -5,7 +5,8 @@
  * child process killed at the end. Prints Markdown tables and writes JSON (bench-results.json).
  * Missing a target is reported, never an exit status: only a crash exits non-zero.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { runScenario, type ScenarioResult } from "./answerLatency.js";
 import { type BenchConfig, FULL, QUICK } from "./config.js";
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
   try {
     const results = await bench(config);
     process.stdout.write(`${formatReport(results)}\n`);
+    mkdirSync(dirname(values.json), { recursive: true });
     writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
     progress(`results written to ${values.json}`);
   } finally {
