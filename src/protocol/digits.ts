@@ -1,7 +1,5 @@
 /** Fixed-width ASCII number fields, as the ECU firmware writes them. */
 
-const DIGITS = /^[0-9]+$/;
-
 /**
  * An all-digit field as a number, or undefined when it holds anything else. Runs ~40 times per
  * inverter record, so it reads char codes in place rather than slicing and matching a regex
@@ -17,6 +15,11 @@ export function readUint(text: string, offset: number, width: number): number | 
     value = value * 10 + digit;
   }
   return value;
+}
+
+/** True when `width` (≥ 1) characters from `offset` exist and are all ASCII digits. */
+export function allDigits(text: string, offset: number, width: number): boolean {
+  return readUint(text, offset, width) !== undefined;
 }
 
 /**
@@ -41,19 +44,29 @@ export function readSignedText(text: string, offset: number, width: number): num
   return match[1] === "B" ? -value : value;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in a month (1-12) of the Gregorian calendar; no Date object on the decode path. */
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return DAYS_IN_MONTH[month - 1] ?? 0;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return leap ? 29 : 28;
+}
+
 /** `YYYYMMDDhhmmss` → `YYYY-MM-DDTHH:mm:ss`, or undefined when it is not a real calendar time. */
 export function readTimestamp(text: string, offset: number): string | undefined {
-  const field = text.slice(offset, offset + 14);
-  if (field.length !== 14 || !DIGITS.test(field)) return undefined;
-  const year = Number(field.slice(0, 4));
-  const month = Number(field.slice(4, 6));
-  const day = Number(field.slice(6, 8));
-  const hour = Number(field.slice(8, 10));
-  const minute = Number(field.slice(10, 12));
-  const second = Number(field.slice(12, 14));
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (year < 2000 || month < 1 || month > 12 || day < 1 || day > daysInMonth) return undefined;
+  if (!allDigits(text, offset, 14)) return undefined;
+  const year = readUint(text, offset, 4) as number;
+  const month = readUint(text, offset + 4, 2) as number;
+  const day = readUint(text, offset + 6, 2) as number;
+  const hour = readUint(text, offset + 8, 2) as number;
+  const minute = readUint(text, offset + 10, 2) as number;
+  const second = readUint(text, offset + 12, 2) as number;
+  if (year < 2000 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return undefined;
+  }
   if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const field = text.slice(offset, offset + 14);
   return `${field.slice(0, 4)}-${field.slice(4, 6)}-${field.slice(6, 8)}T${field.slice(8, 10)}:${field.slice(10, 12)}:${field.slice(12, 14)}`;
 }
 

@@ -1,20 +1,36 @@
-import { readSignedText, readUint, scaled } from "./digits.js";
-import { INVERTER_LAYOUTS, type InverterLayout, type NumberField } from "./inverterLayouts.js";
+import { allDigits, readSignedText, readUint, scaled } from "./digits.js";
+import {
+  type ChannelLayout,
+  INVERTER_LAYOUTS,
+  type InverterLayout,
+  type NumberField,
+} from "./inverterLayouts.js";
 import { inverterFamily } from "./models.js";
-import type { Channel, Inverter } from "./types.js";
+import type { Channel, Inverter, InverterModel } from "./types.js";
 
 class RecordProblem extends Error {}
 
-function num(record: string, base: number, field: NumberField, name: string): number {
+/**
+ * A scaled number field. `name` (and `channel`, 1-based) only label the error: the message is
+ * built when a field is bad, not for each of the ~20 fields of every good record.
+ */
+function num(record: string, base: number, field: NumberField, name: string, channel = 0): number {
   const raw = readUint(record, base + field.offset, field.width);
   if (raw === undefined) {
     const text = record.slice(base + field.offset, base + field.offset + field.width);
-    throw new RecordProblem(`${name} is not a number ('${text}')`);
+    const label = channel > 0 ? `channel ${channel} ${name}` : name;
+    throw new RecordProblem(`${label} is not a number ('${text}')`);
   }
   return scaled(raw, field.divisor);
 }
 
-function decodeKnown(record: string, layout: InverterLayout): Omit<Inverter, "uid" | "typeCode"> {
+function decodeKnown(
+  record: string,
+  layout: InverterLayout,
+  uid: string,
+  typeCode: string,
+  model: InverterModel,
+): Inverter {
   const t = layout.temperature;
   const temperatureRaw =
     t.encoding === "plus100"
@@ -26,40 +42,63 @@ function decodeKnown(record: string, layout: InverterLayout): Omit<Inverter, "ui
   const sharedDcVoltage = layout.dcVoltage
     ? num(record, 0, layout.dcVoltage, "DC voltage")
     : undefined;
-  const channels: Channel[] = layout.channels.map((ch, i) => {
+  // Plain loops and literals: this runs for every inverter of every upload.
+  const channels: Channel[] = [];
+  for (let i = 0; i < layout.channels.length; i++) {
+    const ch = layout.channels[i] as ChannelLayout;
     const marker = record.charAt(ch.offset);
     if (marker !== ch.marker) {
       throw new RecordProblem(`channel ${i + 1} marker is '${marker}', expected '${ch.marker}'`);
     }
     const dcVoltageV = ch.dcVoltage
-      ? num(record, ch.offset, ch.dcVoltage, `channel ${i + 1} DC voltage`)
+      ? num(record, ch.offset, ch.dcVoltage, "DC voltage", i + 1)
       : (sharedDcVoltage ?? 0);
-    return {
-      powerW: num(record, ch.offset, ch.power, `channel ${i + 1} power`),
+    channels.push({
+      powerW: num(record, ch.offset, ch.power, "power", i + 1),
       dcVoltageV,
-      dcCurrentA: num(record, ch.offset, ch.dcCurrent, `channel ${i + 1} DC current`),
-      energyWh: num(record, ch.offset, ch.energy, `channel ${i + 1} energy`),
-    };
-  });
+      dcCurrentA: num(record, ch.offset, ch.dcCurrent, "DC current", i + 1),
+      energyWh: num(record, ch.offset, ch.energy, "energy", i + 1),
+    });
+  }
 
-  const phases = layout.phaseVoltages?.map((f, i) => num(record, 0, f, `phase ${i + 1} voltage`));
+  let phases: number[] | undefined;
+  if (layout.phaseVoltages) {
+    phases = [];
+    for (let i = 0; i < layout.phaseVoltages.length; i++) {
+      phases.push(num(record, 0, layout.phaseVoltages[i] as NumberField, `phase ${i + 1} voltage`));
+    }
+  }
   const acVoltageV = layout.acVoltage
     ? num(record, 0, layout.acVoltage, "AC voltage")
     : phases?.[0];
-  // Key order is the order of `ecu-proxy decode` output.
-  const inverter: Omit<Inverter, "uid" | "typeCode"> = {
-    model: layout.product,
+  // Key order is the order of `ecu-proxy decode` output: channels come after the voltages.
+  const head: Omit<Inverter, "channels"> = {
+    uid,
+    typeCode,
+    model,
     frequencyHz: num(record, 0, layout.frequency, "frequency"),
     temperatureC,
-    ...(acVoltageV !== undefined ? { acVoltageV } : {}),
-    ...(phases ? { phaseVoltagesV: phases } : {}),
-    channels,
   };
+  if (acVoltageV !== undefined) head.acVoltageV = acVoltageV;
+  if (phases) head.phaseVoltagesV = phases;
+  const inverter = head as Inverter;
+  inverter.channels = channels;
   if (layout.activePower) {
     const { offset, width } = layout.activePower;
     inverter.activePowerRaw = record.slice(offset, offset + width);
   }
   return inverter;
+}
+
+/** A record whose layout is known but whose content is not usable: kept as received. */
+function keptRaw(
+  record: string,
+  uid: string,
+  typeCode: string,
+  model: InverterModel,
+  problem: string,
+): Inverter {
+  return { uid, typeCode, model, channels: [], raw: record, problem };
 }
 
 /**
@@ -82,25 +121,22 @@ export function decodeInverterRecord(record: string): Inverter {
       problem: `unknown type code '${typeCode}'`,
     };
   }
-  const kept = (problem: string): Inverter => ({
-    uid,
-    typeCode,
-    model: family ?? layout.product,
-    channels: [],
-    raw: record,
-    problem,
-  });
-  if (!/^[0-9]{12}$/.test(uid)) return kept(`uid '${uid}' is not 12 digits`);
+  const model = family ?? layout.product;
+  if (!allDigits(uid, 0, 12))
+    return keptRaw(record, uid, typeCode, model, `uid '${uid}' is not 12 digits`);
   if (record.length !== layout.length) {
-    return kept(
+    return keptRaw(
+      record,
+      uid,
+      typeCode,
+      model,
       `type ${typeCode} records are ${layout.length} chars, this one is ${record.length}`,
     );
   }
   try {
-    const decoded = decodeKnown(record, layout);
-    return { uid, typeCode, ...decoded, model: family ?? layout.product };
+    return decodeKnown(record, layout, uid, typeCode, model);
   } catch (err) {
-    if (err instanceof RecordProblem) return kept(err.message);
+    if (err instanceof RecordProblem) return keptRaw(record, uid, typeCode, model, err.message);
     throw err;
   }
 }

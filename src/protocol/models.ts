@@ -23,18 +23,41 @@ const INVERTER_PREFIXES: ReadonlyArray<readonly [string, InverterModel]> = [
   ["601", "optimizer"],
 ];
 
-function byLongestPrefix<T>(table: ReadonlyArray<readonly [string, T]>, id: string): T | undefined {
-  let best: readonly [string, T] | undefined;
-  for (const row of table) {
-    if (id.startsWith(row[0]) && (!best || row[0].length > best[0].length)) best = row;
+/**
+ * Longest-prefix lookup as one map per prefix length, longest first: a few map probes per id
+ * instead of a scan of every row (it runs for each inverter of each upload). The first row
+ * wins among equal prefixes, as in the tables' order.
+ */
+function prefixLookup<T>(
+  table: ReadonlyArray<readonly [string, T]>,
+): (id: string) => T | undefined {
+  const byLength = new Map<number, Map<string, T>>();
+  for (const [prefix, value] of table) {
+    let map = byLength.get(prefix.length);
+    if (!map) {
+      map = new Map();
+      byLength.set(prefix.length, map);
+    }
+    if (!map.has(prefix)) map.set(prefix, value);
   }
-  return best?.[1];
+  const levels = [...byLength].sort((a, b) => b[0] - a[0]);
+  return (id) => {
+    for (const [length, map] of levels) {
+      if (id.length < length) continue;
+      const hit = map.get(id.slice(0, length));
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  };
 }
 
+const ecuByPrefix = prefixLookup(ECU_PREFIXES);
+const inverterByPrefix = prefixLookup(INVERTER_PREFIXES);
+
 export function ecuModel(ecuId: string): string {
-  return byLongestPrefix(ECU_PREFIXES, ecuId) ?? "unknown";
+  return ecuByPrefix(ecuId) ?? "unknown";
 }
 
 export function inverterFamily(uid: string): InverterModel | undefined {
-  return byLongestPrefix(INVERTER_PREFIXES, uid);
+  return inverterByPrefix(uid);
 }
