@@ -32,6 +32,17 @@ function choosePower(
   return { powerW: raw, encoding: "W" };
 }
 
+type NumberName = "power" | "roundEnergy" | "lifetimeEnergy" | "inverterCount";
+
+function readField(text: string, name: NumberName): number | DecodeError {
+  const span = UPLOAD_SECTION[name];
+  const value = readUint(text, span.offset, span.width);
+  if (value === undefined) {
+    return fail("bad_number", `ECU field ${name} '${slice(text, span)}' is not a number`);
+  }
+  return value;
+}
+
 /** Decodes an `APS18` upload frame (length already checked by the caller). */
 export function decodeUpload(
   text: string,
@@ -56,40 +67,38 @@ export function decodeUpload(
       `timestamp '${slice(text, UPLOAD_SECTION.timestamp)}' is not a valid YYYYMMDDhhmmss time`,
     );
   }
-  const numbers: Record<"power" | "roundEnergy" | "lifetimeEnergy" | "inverterCount", number> = {
-    power: 0,
-    roundEnergy: 0,
-    lifetimeEnergy: 0,
-    inverterCount: 0,
-  };
-  for (const name of Object.keys(numbers) as (keyof typeof numbers)[]) {
-    const span = UPLOAD_SECTION[name];
-    const value = readUint(text, span.offset, span.width);
-    if (value === undefined) {
-      return fail("bad_number", `ECU field ${name} '${slice(text, span)}' is not a number`);
-    }
-    numbers[name] = value;
-  }
+  // Read in this order: the first bad field is the one reported.
+  const power = readField(text, "power");
+  if (typeof power === "object") return power;
+  const roundEnergy = readField(text, "roundEnergy");
+  if (typeof roundEnergy === "object") return roundEnergy;
+  const lifetimeEnergy = readField(text, "lifetimeEnergy");
+  if (typeof lifetimeEnergy === "object") return lifetimeEnergy;
+  const inverterCount = readField(text, "inverterCount");
+  if (typeof inverterCount === "object") return inverterCount;
 
   const body = text.slice(UPLOAD_SECTION_LENGTH, text.length - END.length);
   const records = body === "" ? [] : body.split(END);
   const inverters: Inverter[] = records.map(decodeInverterRecord);
   const notes: string[] = [];
+  // One pass over the channels (in upload order, so the float sum is the same as ever).
+  let channelCount = 0;
+  let channelTotal = 0;
   for (const inv of inverters) {
     if (inv.problem) notes.push(`inverter ${inv.uid} kept raw: ${inv.problem}`);
+    for (const ch of inv.channels) {
+      channelTotal += ch.powerW;
+      channelCount++;
+    }
   }
-  if (inverters.length !== numbers.inverterCount) {
+  if (inverters.length !== inverterCount) {
     notes.push(
-      `header counts ${numbers.inverterCount} inverters, the upload carries ${inverters.length} records`,
+      `header counts ${inverterCount} inverters, the upload carries ${inverters.length} records`,
     );
   }
 
-  const decodedChannels = inverters.flatMap((inv) => inv.channels);
-  const channelSum =
-    decodedChannels.length > 0
-      ? Math.round(decodedChannels.reduce((sum, ch) => sum + ch.powerW, 0) * 100) / 100
-      : undefined;
-  const { powerW, encoding } = choosePower(numbers.power, channelSum);
+  const channelSum = channelCount > 0 ? Math.round(channelTotal * 100) / 100 : undefined;
+  const { powerW, encoding } = choosePower(power, channelSum);
   if (channelSum !== undefined && !agrees(powerW, channelSum)) {
     notes.push(`header power ${powerW} W disagrees with the channel sum ${channelSum} W`);
   }
@@ -103,9 +112,9 @@ export function decodeUpload(
       model: ecuModel(ecuId),
       timestamp,
       powerW,
-      lifetimeEnergyKWh: scaled(numbers.lifetimeEnergy, 10),
-      invertersOnline: numbers.inverterCount,
-      roundEnergyKWh: scaled(numbers.roundEnergy, 1e6),
+      lifetimeEnergyKWh: scaled(lifetimeEnergy, 10),
+      invertersOnline: inverterCount,
+      roundEnergyKWh: scaled(roundEnergy, 1e6),
       powerEncoding: encoding,
       timezoneChanged: slice(text, UPLOAD_SECTION.timezoneFlag) === "1",
     },
