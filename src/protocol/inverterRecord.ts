@@ -42,18 +42,19 @@ function decodeKnown(record: string, layout: InverterLayout): Omit<Inverter, "ui
     };
   });
 
+  const phases = layout.phaseVoltages?.map((f, i) => num(record, 0, f, `phase ${i + 1} voltage`));
+  const acVoltageV = layout.acVoltage
+    ? num(record, 0, layout.acVoltage, "AC voltage")
+    : phases?.[0];
+  // Key order is the order of `ecu-proxy decode` output.
   const inverter: Omit<Inverter, "uid" | "typeCode"> = {
     model: layout.product,
     frequencyHz: num(record, 0, layout.frequency, "frequency"),
     temperatureC,
+    ...(acVoltageV !== undefined ? { acVoltageV } : {}),
+    ...(phases ? { phaseVoltagesV: phases } : {}),
     channels,
   };
-  if (layout.acVoltage) inverter.acVoltageV = num(record, 0, layout.acVoltage, "AC voltage");
-  if (layout.phaseVoltages) {
-    const phases = layout.phaseVoltages.map((f, i) => num(record, 0, f, `phase ${i + 1} voltage`));
-    inverter.phaseVoltagesV = phases;
-    if (phases[0] !== undefined) inverter.acVoltageV = phases[0];
-  }
   if (layout.activePower) {
     const { offset, width } = layout.activePower;
     inverter.activePowerRaw = record.slice(offset, offset + width);

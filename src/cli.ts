@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createLogger } from "./log.js";
+import { DEFAULT_PORTS, OTA_PORT, startProxy } from "./main.js";
+import { loadOptions, OptionsError } from "./options/load.js";
+import { decodeStream } from "./tools/decodeFile.js";
+import { simulate } from "./tools/simulate.js";
+
+const USAGE = `usage:
+  ecu-proxy serve [--options FILE] [--ports 8995,8996,8997] [--host ADDR] [--data-dir DIR] [--status-port N]
+  ecu-proxy decode [FILE ...]        decode captured messages (or stdin) to JSON lines
+  ecu-proxy simulate --host HOST [--port PORT] [--file FILE]
+                                     send an upload like an ECU and check the answer`;
+
+function parsePorts(text: string): number[] {
+  const ports = text.split(",").map((p) => Number(p.trim()));
+  if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) {
+    throw new OptionsError([`--ports '${text}' must be a comma-separated list of port numbers`]);
+  }
+  return ports;
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      options: { type: "string" },
+      ports: { type: "string" },
+      host: { type: "string", default: "0.0.0.0" },
+      "data-dir": { type: "string", default: "data" },
+      "status-port": { type: "string" },
+    },
+    strict: true,
+  });
+  const options = loadOptions(values.options);
+  const logger = createLogger({
+    level: options.log_level,
+    format: process.env.LOG_FORMAT === "json" ? "json" : "pretty",
+  });
+  const ports = values.ports
+    ? parsePorts(values.ports)
+    : [...DEFAULT_PORTS, ...(options.ota_listener ? [OTA_PORT] : [])];
+  const statusPort = values["status-port"] ? Number(values["status-port"]) : options.status_port;
+  const running = await startProxy({
+    options,
+    host: values.host,
+    ports,
+    dataDir: values["data-dir"],
+    ...(statusPort !== undefined ? { statusPort } : {}),
+    logger,
+  });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "shutting down");
+      // The Supervisor and s6 wait only briefly; never hang past 2 s.
+      const force = setTimeout(() => resolve(0), 1800);
+      force.unref();
+      running.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, "error while stopping");
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serve(rest);
+    case "decode":
+      return decodeStream(rest, process.stdout, process.stderr, () => readFileSync(0));
+    case "simulate":
+      return simulate(rest, process.stdout, process.stderr);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command '${command}'\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Give stdout a moment to flush, then leave even if a handle lingers.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (err: unknown) => {
+    if (err instanceof OptionsError) {
+      process.stderr.write(`ecu-proxy: ${err.message}\n`);
+    } else {
+      process.stderr.write(`ecu-proxy: ${(err as Error).message ?? String(err)}\n`);
+    }
+    process.exit(err instanceof OptionsError ? 2 : 1);
+  },
+);

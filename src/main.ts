@@ -1,0 +1,55 @@
+import { mkdirSync } from "node:fs";
+import type { Logger } from "./log.js";
+import { effectiveTimezone } from "./options/load.js";
+import type { Options } from "./options/schema.js";
+import { ProxyServer } from "./proxy/server.js";
+
+export const DEFAULT_PORTS = [8995, 8996, 8997];
+/** The WiFi-module OTA port, only with option ota_listener (§8). */
+export const OTA_PORT = 9220;
+
+export interface ServeConfig {
+  options: Options;
+  host: string;
+  /** Ports for ECU traffic; 9220 is added when ota_listener is on and ports were not given. */
+  ports: number[];
+  dataDir: string;
+  statusPort?: number;
+  logger: Logger;
+}
+
+export interface RunningProxy {
+  server: ProxyServer;
+  stop(): Promise<void>;
+}
+
+/** Wires the parts together and starts them; the caller owns signals and exit codes. */
+export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
+  const { options, logger } = config;
+  const log = logger.child({ module: "main" });
+  mkdirSync(config.dataDir, { recursive: true });
+  const mode = options.forward_to_ema ? "forwarding" : "cloudless";
+  log.info(
+    { mode, timezone: effectiveTimezone(options), dataDir: config.dataDir },
+    `starting APsystems ECU proxy (${mode})`,
+  );
+
+  const server = new ProxyServer({
+    host: config.host,
+    ports: config.ports,
+    maxMessageBytes: options.max_message_kib * 1024,
+    idleTimeoutMs: options.idle_timeout_seconds * 1000,
+    maxConnections: options.max_connections,
+    maxConnectionsPerAddress: options.max_connections_per_address,
+    logger,
+  });
+  await server.start();
+
+  return {
+    server,
+    async stop() {
+      await server.stop();
+      log.info("stopped");
+    },
+  };
+}

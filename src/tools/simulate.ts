@@ -1,0 +1,128 @@
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { parseArgs } from "node:util";
+import { answerFor } from "../protocol/answer.js";
+import { encodeUpload } from "../protocol/build.js";
+import { decodeFrame } from "../protocol/decode.js";
+
+/** The ECU-R waits 10 s for an answer (protocol.md §4.1); so do we. */
+const ANSWER_TIMEOUT_MS = 10_000;
+/** An id no real ECU has (serial 0), so a simulated device is easy to recognise. */
+export const SIMULATED_ECU_ID = "216000000000";
+
+function localTimestamp(date: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+}
+
+/** A realistic upload stamped now: one YC600-type and one QS1 inverter. */
+export function simulatedUpload(ecuId: string, now: Date): string {
+  const channel = (powerW: number) => ({
+    dcVoltageV: 33.5,
+    dcCurrentA: Math.round((powerW / 33.5) * 10) / 10,
+    energyWh: Math.round(((powerW * 300) / 3600) * 1000) / 1000,
+    powerW,
+  });
+  return encodeUpload({
+    ecuId,
+    timestamp: localTimestamp(now),
+    lifetimeEnergyKWh: 1234.5,
+    inverters: [
+      {
+        uid: "408000000001",
+        typeCode: "07",
+        acVoltageV: 230,
+        frequencyHz: 50,
+        temperatureC: 25,
+        channels: [channel(120), channel(118)],
+      },
+      {
+        uid: "806000000001",
+        typeCode: "08",
+        acVoltageV: 230,
+        frequencyHz: 50,
+        temperatureC: 27,
+        channels: [channel(150), channel(149), channel(151), channel(148)],
+      },
+    ],
+  });
+}
+
+function exchange(host: string, port: number, frame: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      if (chunks.length > 0) resolve(Buffer.concat(chunks));
+      else reject(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s`));
+    }, ANSWER_TIMEOUT_MS);
+    socket.on("connect", () => socket.write(Buffer.concat([frame, Buffer.from("\n")])));
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      // Answers are short; wait briefly for the rest, then hang up like the ECU does.
+      setTimeout(() => socket.end(), 100);
+    });
+    socket.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      if (chunks.length > 0) resolve(Buffer.concat(chunks));
+      else reject(new Error("the server closed the connection without answering"));
+    });
+  });
+}
+
+/** `ecu-proxy simulate`: behaves like an ECU for one upload and judges the answer. */
+export async function simulate(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: "string" },
+      port: { type: "string", default: "8995" },
+      file: { type: "string" },
+      "ecu-id": { type: "string", default: SIMULATED_ECU_ID },
+    },
+    strict: true,
+  });
+  if (!values.host) {
+    err.write("simulate: --host is required (the address your ECU's DNS rewrite points to)\n");
+    return 2;
+  }
+  const port = Number(values.port);
+  const frame = values.file
+    ? readFileSync(values.file).subarray(0).toString("latin1").replace(/\n$/, "")
+    : simulatedUpload(values["ecu-id"], new Date());
+  const message = decodeFrame(Buffer.from(frame, "latin1"));
+  if (message.type === "error") {
+    err.write(
+      `simulate: the message to send does not decode: ${message.code}: ${message.detail}\n`,
+    );
+    return 2;
+  }
+  const expected = answerFor(message)?.toString("latin1") ?? null;
+  out.write(`sending ${message.type} (${frame.length} bytes) to ${values.host}:${port}\n`);
+  const started = Date.now();
+  let answer: string;
+  try {
+    answer = (await exchange(values.host, port, Buffer.from(frame, "latin1"))).toString("latin1");
+  } catch (e) {
+    out.write(`FAILED: ${(e as Error).message}\n`);
+    out.write("Check that the proxy runs and that this host/port reaches it.\n");
+    return 1;
+  }
+  const ms = Date.now() - started;
+  out.write(`answer after ${ms} ms: ${JSON.stringify(answer)}\n`);
+  if (expected !== null && answer === expected) {
+    out.write("OK: this is the answer EMA would give; an ECU pointed here keeps working.\n");
+    return 0;
+  }
+  out.write(`WRONG: expected ${JSON.stringify(expected)}\n`);
+  return 1;
+}

@@ -1,0 +1,64 @@
+import { connect, type Socket } from "node:net";
+
+/** Like an ECU: connect, send, collect the answer until `expectBytes` arrived (or a pause), close. */
+export function ecuExchange(
+  port: number,
+  data: Buffer | Buffer[],
+  opts: { expectBytes?: number; quietMs?: number; timeoutMs?: number; host?: string } = {},
+): Promise<Buffer> {
+  const { expectBytes, quietMs = 300, timeoutMs = 5000, host = "127.0.0.1" } = opts;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let quiet: NodeJS.Timeout | undefined;
+    const socket = connect({ port, host });
+    const finish = () => {
+      clearTimeout(deadline);
+      clearTimeout(quiet);
+      socket.destroy();
+      resolve(Buffer.concat(chunks));
+    };
+    const deadline = setTimeout(finish, timeoutMs);
+    socket.on("connect", async () => {
+      for (const part of Array.isArray(data) ? data : [data]) {
+        socket.write(part);
+        if (Array.isArray(data)) await new Promise((r) => setTimeout(r, 5));
+      }
+      if (expectBytes === undefined) quiet = setTimeout(finish, quietMs);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (expectBytes !== undefined && total >= expectBytes) finish();
+      else if (expectBytes === undefined) {
+        clearTimeout(quiet);
+        quiet = setTimeout(finish, quietMs);
+      }
+    });
+    socket.on("error", (err) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
+    socket.on("close", () => finish());
+  });
+}
+
+export function openSocket(port: number, host = "127.0.0.1"): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host }, () => resolve(socket));
+    socket.on("error", reject);
+  });
+}
+
+/** Resolves when the peer closes the socket, with the time it took. */
+export function closedWithin(socket: Socket, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    if (socket.destroyed) return resolve(0);
+    const timer = setTimeout(() => reject(new Error("socket still open")), timeoutMs);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve(Date.now() - started);
+    });
+  });
+}
