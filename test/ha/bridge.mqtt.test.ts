@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import { type BridgeConfig, createHomeAssistantBridge } from "../../src/ha/bridge.js";
+import { checkDevicePayload } from "../../src/ha/discoveryRules.js";
 import type { Message } from "../../src/protocol/types.js";
 import {
   captureLogger,
@@ -98,6 +99,10 @@ test("the capture gives exactly the expected discovery, states and availability"
   assert.deepEqual(watch.json(ECU_CONFIG_TOPIC), ECU_CONFIG);
   assert.deepEqual(watch.json(YC600_CONFIG_TOPIC), YC600_CONFIG);
   assert.deepEqual(watch.json(QS1_CONFIG_TOPIC), QS1_CONFIG);
+  const ids = new Set<string>();
+  for (const topic of [ECU_CONFIG_TOPIC, YC600_CONFIG_TOPIC, QS1_CONFIG_TOPIC]) {
+    assert.deepEqual(checkDevicePayload(topic, watch.json(topic), "homeassistant", ids), []);
+  }
   assert.deepEqual(watch.json(ECU_STATE), {
     power: 190,
     lifetime_energy: 2127.9,
@@ -345,4 +350,44 @@ test("without an MQTT host the bridge only logs readings", async () => {
   assert.equal(reading?.lifetimeKWh, 2127.9);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(watch.messages.length, 0, "nothing reached the broker");
+});
+
+test("devices not seen for remove_stale_devices_after_days are removed from HA", async () => {
+  const clock = new TestClock(T0);
+  const { bridge } = startBridge({
+    now: clock.now,
+    optionOverrides: { remove_stale_devices_after_days: 2 },
+  });
+  await bridge.start();
+  send(bridge, upload());
+  await watch.waitFor(() => watch.last(QS1_CONFIG_TOPIC) !== undefined, "discovery");
+  clock.advance(2 * 86_400_000 - 60_000);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.notEqual(watch.last(QS1_CONFIG_TOPIC), "", "not yet stale");
+  clock.advance(60_000);
+  await watch.waitFor(
+    () =>
+      [ECU_CONFIG_TOPIC, YC600_CONFIG_TOPIC, QS1_CONFIG_TOPIC, ECU_STATE, QS1_STATE].every(
+        (t) => watch.last(t) === "",
+      ),
+    "empty retained configs and states",
+  );
+  // The broker no longer holds them: a new subscriber sees nothing for these devices.
+  const late = await MqttWatch.connect(broker.port);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(late.last(QS1_CONFIG_TOPIC), undefined);
+  await late.end();
+});
+
+test("the broker password never appears in the log", async () => {
+  const { bridge, lines } = startBridge({
+    now: () => T0,
+    settings: { host: "127.0.0.1", port: broker.port, username: "addon", password: "s3cret-pw" },
+  });
+  await bridge.start();
+  await watch.waitFor(() => watch.last(STATUS) === "online", "online");
+  send(bridge, upload());
+  await bridge.stop();
+  assert.ok(lines.length > 0);
+  assert.ok(lines.every((l) => !JSON.stringify(l).includes("s3cret-pw")));
 });
