@@ -5,69 +5,17 @@
  * create every entity without warnings. Used by tests on every payload we produce.
  */
 
-const OBJECT_ID = "[a-zA-Z0-9_-]+";
-const SUPPORTED_PLATFORMS = new Set([
-  "sensor",
-  "binary_sensor",
-  "button",
-  "number",
-  "select",
-  "switch",
-  "text",
-  "update",
-  "event",
-]);
+import {
+  BINARY_DEVICE_CLASSES,
+  DEVICE_CLASS_STATE_CLASSES,
+  DEVICE_CLASS_UNITS,
+  NON_NUMERIC_CLASSES,
+  OBJECT_ID,
+  SENSOR_DEVICE_CLASSES,
+  STATE_CLASSES,
+  SUPPORTED_PLATFORMS,
+} from "./haConstants.js";
 
-/** sensor/const.py DEVICE_CLASS_UNITS (the classes this project could use). */
-export const DEVICE_CLASS_UNITS: Readonly<Record<string, readonly string[]>> = {
-  power: ["mW", "W", "kW", "MW", "GW", "TW"],
-  energy: [
-    "J",
-    "kJ",
-    "MJ",
-    "GJ",
-    "mWh",
-    "Wh",
-    "kWh",
-    "MWh",
-    "GWh",
-    "TWh",
-    "cal",
-    "kcal",
-    "Mcal",
-    "Gcal",
-  ],
-  voltage: ["V", "mV", "µV", "kV", "MV"],
-  current: ["A", "mA"],
-  frequency: ["Hz", "kHz", "MHz", "GHz"],
-  temperature: ["°C", "°F", "K"],
-  signal_strength: ["dB", "dBm"],
-  battery: ["%"],
-  humidity: ["%"],
-};
-
-/** Device classes whose values are not numbers: no unit, no state_class. */
-const NON_NUMERIC_CLASSES = new Set(["timestamp", "date", "enum"]);
-
-/** sensor/const.py DEVICE_CLASS_STATE_CLASSES. */
-export const DEVICE_CLASS_STATE_CLASSES: Readonly<Record<string, readonly string[]>> = {
-  power: ["measurement"],
-  energy: ["total", "total_increasing"],
-  voltage: ["measurement"],
-  current: ["measurement"],
-  frequency: ["measurement"],
-  temperature: ["measurement"],
-  signal_strength: ["measurement"],
-  battery: ["measurement"],
-  humidity: ["measurement"],
-  timestamp: [],
-  date: [],
-  enum: [],
-};
-
-const SENSOR_DEVICE_CLASSES = new Set(Object.keys(DEVICE_CLASS_STATE_CLASSES));
-const BINARY_DEVICE_CLASSES = new Set(["connectivity", "problem", "running", "power", "plug"]);
-const STATE_CLASSES = new Set(["measurement", "measurement_angle", "total", "total_increasing"]);
 /** Keys HA inherits from the device payload's root into each component. */
 const SHARED_ROOT_KEYS = ["availability", "availability_topic", "state_topic"] as const;
 

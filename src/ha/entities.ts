@@ -37,15 +37,51 @@ interface RowCommon<F extends string> {
   enabled_by_default?: false;
 }
 
-export interface SensorRow<F extends string> extends RowCommon<F> {
-  component: "sensor";
-  device_class?: SensorDeviceClass;
-  state_class?: StateClass;
-  unit?: Unit;
+/** A numeric class: its unit and state class must be a pair HA accepts (checked by tsc). */
+interface NumericClass<D extends SensorDeviceClass, U extends Unit, S extends StateClass> {
+  device_class: D;
+  unit: U;
+  state_class?: S;
   precision?: number;
-  /** Allowed values for `device_class: enum`. */
-  options?: readonly string[];
+  options?: never;
 }
+
+/**
+ * Device class, unit and state class together, as HA's DEVICE_CLASS_UNITS and
+ * DEVICE_CLASS_STATE_CLASSES allow them (addon_conventions §6): a power sensor in kWh or an
+ * energy sensor with `measurement` does not compile.
+ */
+type SensorClass =
+  | NumericClass<"power", "W", "measurement">
+  | NumericClass<"energy", "kWh", "total" | "total_increasing">
+  | NumericClass<"voltage", "V", "measurement">
+  | NumericClass<"current", "A", "measurement">
+  | NumericClass<"frequency", "Hz", "measurement">
+  | NumericClass<"temperature", "°C", "measurement">
+  | {
+      device_class: "timestamp";
+      unit?: never;
+      state_class?: never;
+      precision?: never;
+      options?: never;
+    }
+  | {
+      device_class: "enum";
+      /** Allowed values of the enum. */
+      options: readonly string[];
+      unit?: never;
+      state_class?: never;
+      precision?: never;
+    }
+  | {
+      device_class?: never;
+      unit?: Unit;
+      state_class?: StateClass;
+      precision?: number;
+      options?: never;
+    };
+
+export type SensorRow<F extends string> = RowCommon<F> & { component: "sensor" } & SensorClass;
 
 export interface BinarySensorRow<F extends string> extends RowCommon<F> {
   component: "binary_sensor";
