@@ -80,25 +80,32 @@ export interface InverterDescription {
   channelCount: number;
 }
 
+/** Where one device's entities read from; shared by all its components. */
+interface DeviceTopics {
+  deviceId: string;
+  stateTopic: string;
+  proxyAvailability: string;
+  uploadAvailability: string;
+}
+
+/** One row of the entity table as a component; `key`/`name`/`valuePath` differ per channel. */
 function component(
   row: EntityRow<string>,
+  at: DeviceTopics,
   key: string,
   name: string,
-  uniquePrefix: string,
-  stateTopic: string,
   valuePath: string,
-  availability: { proxy: string; upload: string },
 ): ComponentPayload {
   const payload: ComponentPayload = {
     platform: row.component,
-    unique_id: `${uniquePrefix}_${key}`,
+    unique_id: `${at.deviceId}_${key}`,
     name,
-    state_topic: stateTopic,
+    state_topic: at.stateTopic,
     value_template: `{{ value_json.${valuePath} }}`,
     availability:
       row.availability === "upload"
-        ? [{ topic: availability.proxy }, { topic: availability.upload }]
-        : [{ topic: availability.proxy }],
+        ? [{ topic: at.proxyAvailability }, { topic: at.uploadAvailability }]
+        : [{ topic: at.proxyAvailability }],
   };
   if (row.availability === "upload") payload.availability_mode = "all";
   if (row.device_class) payload.device_class = row.device_class;
@@ -118,22 +125,15 @@ function component(
 
 export function ecuDiscovery(ctx: DiscoveryContext, ecu: EcuDescription): DiscoveryMessage {
   const deviceId = ecuDeviceId(ecu.id);
-  const stateTopic = ctx.topics.ecuState(ecu.id);
-  const availability = {
-    proxy: ctx.topics.proxyStatus,
-    upload: ctx.topics.ecuAvailability(ecu.id),
+  const at: DeviceTopics = {
+    deviceId,
+    stateTopic: ctx.topics.ecuState(ecu.id),
+    proxyAvailability: ctx.topics.proxyStatus,
+    uploadAvailability: ctx.topics.ecuAvailability(ecu.id),
   };
   const components: Record<string, ComponentPayload> = {};
   for (const row of ECU_ENTITIES) {
-    components[row.key] = component(
-      row,
-      row.key,
-      row.name,
-      deviceId,
-      stateTopic,
-      row.field,
-      availability,
-    );
+    components[row.key] = component(row, at, row.key, row.name, row.field);
   }
   return {
     topic: ctx.topics.ecuConfig(ecu.id),
@@ -161,35 +161,22 @@ export function inverterDiscovery(
   inv: InverterDescription,
 ): DiscoveryMessage {
   const deviceId = inverterDeviceId(inv.uid);
-  const stateTopic = ctx.topics.inverterState(inv.uid);
-  const availability = {
-    proxy: ctx.topics.proxyStatus,
-    upload: ctx.topics.ecuAvailability(inv.ecuId),
+  // Inverter measurements go unavailable with their ECU's uploads (see entities.ts).
+  const at: DeviceTopics = {
+    deviceId,
+    stateTopic: ctx.topics.inverterState(inv.uid),
+    proxyAvailability: ctx.topics.proxyStatus,
+    uploadAvailability: ctx.topics.ecuAvailability(inv.ecuId),
   };
   const components: Record<string, ComponentPayload> = {};
   for (const row of INVERTER_ENTITIES) {
-    components[row.key] = component(
-      row,
-      row.key,
-      row.name,
-      deviceId,
-      stateTopic,
-      row.field,
-      availability,
-    );
+    components[row.key] = component(row, at, row.key, row.name, row.field);
   }
   for (let n = 1; n <= inv.channelCount; n++) {
     for (const row of CHANNEL_ENTITIES) {
       const key = `ch${n}_${row.key}`;
-      components[key] = component(
-        row,
-        key,
-        `Channel ${n} ${row.name}`,
-        deviceId,
-        stateTopic,
-        `channels[${n - 1}].${row.field}`,
-        availability,
-      );
+      const path = `channels[${n - 1}].${row.field}`;
+      components[key] = component(row, at, key, `Channel ${n} ${row.name}`, path);
     }
   }
   const model = inverterModelName(inv);
