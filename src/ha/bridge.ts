@@ -109,7 +109,8 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
         "lifetime energy went backwards; value rejected",
       );
     }
-    log.info(
+    // The server already logs each reading at info; this adds what the bridge made of it.
+    log.debug(
       {
         ecu: ecu.id,
         timestamp: upload.ecu.timestamp,
@@ -119,7 +120,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
         fresh: outcome.fresh,
         counted: outcome.counted,
       },
-      "upload",
+      "upload tracked",
     );
     publisher.publishEcu(ecu);
     for (const uid of outcome.inverters) {

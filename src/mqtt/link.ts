@@ -87,7 +87,10 @@ export class MqttLink {
       this.failures++;
     });
     client.on("close", () => {
-      if (this.failures === 0) this.log.warn({ host: settings.host }, "MQTT connection closed");
+      // Once per outage, and not for our own stop().
+      if (this.failures === 0 && this.client === client) {
+        this.log.warn({ host: settings.host }, "MQTT connection closed; reconnecting");
+      }
     });
     client.on("error", (err) => {
       // Logged once per outage; mqtt.js retries by itself.

@@ -345,7 +345,7 @@ test("without an MQTT host the bridge only logs readings", async () => {
   await bridge.start();
   send(bridge, upload());
   assert.ok(lines.some((l) => l.msg === "no MQTT broker configured: readings are only logged"));
-  const reading = lines.find((l) => l.msg === "upload");
+  const reading = lines.find((l) => l.msg === "upload tracked");
   assert.equal(reading?.powerW, 190);
   assert.equal(reading?.lifetimeKWh, 2127.9);
   await new Promise((r) => setTimeout(r, 100));
