@@ -64,8 +64,13 @@ export class MqttLink {
       queueQoSZero: false,
       will: { topic: statusTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
     };
-    if (settings.username !== undefined) options.username = settings.username;
-    if (settings.password !== undefined) options.password = settings.password;
+    if (settings.username !== undefined) {
+      options.username = settings.username;
+      if (settings.password !== undefined) options.password = settings.password;
+    } else if (settings.password !== undefined) {
+      // MQTT only carries a password together with a user name; mqtt.js would fail silently.
+      this.log.warn("an MQTT password is set without a user name; connecting without credentials");
+    }
     const client = connect(options);
     this.client = client;
 

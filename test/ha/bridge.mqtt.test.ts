@@ -391,3 +391,13 @@ test("the broker password never appears in the log", async () => {
   assert.ok(lines.length > 0);
   assert.ok(lines.every((l) => !JSON.stringify(l).includes("s3cret-pw")));
 });
+
+test("a password without a user name is dropped with a warning, and the bridge connects", async () => {
+  const { bridge, lines } = startBridge({
+    now: () => T0,
+    settings: { host: "127.0.0.1", port: broker.port, password: "lonely" },
+  });
+  await bridge.start();
+  await watch.waitFor(() => watch.last(STATUS) === "online", "online");
+  assert.ok(lines.some((l) => l.level === 40 && String(l.msg).includes("without a user name")));
+});
