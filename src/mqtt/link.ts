@@ -132,8 +132,16 @@ export class MqttLink {
       });
       await Promise.race([sent, deadline]);
     }
-    await Promise.race([client.endAsync(), deadline]);
+    // A late failure of end() must not surface as an unhandled rejection.
+    let closed = false;
+    const ended = client.endAsync().then(
+      () => {
+        closed = true;
+      },
+      (err: Error) => this.log.debug({ err: { message: err.message } }, "MQTT end failed"),
+    );
+    await Promise.race([ended, deadline]);
     // end() may still wait for in-flight messages; force it after the deadline.
-    client.end(true);
+    if (!closed) client.end(true);
   }
 }
