@@ -48,20 +48,27 @@ export class Mosquitto {
 
   static async start(): Promise<Mosquitto> {
     const dir = mkdtempSync(join(tmpdir(), "mosq-"));
-    const broker = new Mosquitto(await freePort(), dir);
-    writeFileSync(
-      join(dir, "mosquitto.conf"),
-      [
-        "per_listener_settings true",
-        "persistence false",
-        "log_dest stdout",
-        `listener ${broker.port} 127.0.0.1`,
-        "allow_anonymous true",
-        "",
-      ].join("\n"),
-    );
-    await broker.start();
-    return broker;
+    // Another test file may grab the free port before mosquitto binds it: try a few ports.
+    for (let attempt = 1; ; attempt++) {
+      const broker = new Mosquitto(await freePort(), dir);
+      writeFileSync(
+        join(dir, "mosquitto.conf"),
+        [
+          "per_listener_settings true",
+          "persistence false",
+          "log_dest stdout",
+          `listener ${broker.port} 127.0.0.1`,
+          "allow_anonymous true",
+          "",
+        ].join("\n"),
+      );
+      try {
+        await broker.start();
+        return broker;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
   }
 
   get running(): boolean {
@@ -91,6 +98,7 @@ export class Mosquitto {
       if (await canConnect(this.port)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
+    await this.stop();
     throw new Error(`mosquitto did not accept connections on ${this.port}`);
   }
 
