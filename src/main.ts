@@ -5,6 +5,7 @@ import type { MqttSettings } from "./mqtt/link.js";
 import { mqttSettingsFromOptions } from "./mqtt/settings.js";
 import { effectiveTimezone } from "./options/load.js";
 import type { Options } from "./options/schema.js";
+import { allowListed } from "./proxy/allowList.js";
 import { ProxyServer } from "./proxy/server.js";
 
 export const DEFAULT_PORTS = [8995, 8996, 8997];
@@ -56,7 +57,9 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     mode,
   });
   await bridge.start();
-  server.onExchange((exchange) => bridge.handleExchange(exchange));
+  server.onExchange(
+    allowListed(options.allowed_ecu_ids, (exchange) => bridge.handleExchange(exchange), logger),
+  );
   try {
     await server.start();
   } catch (err) {

@@ -7,7 +7,8 @@ import type { Logger } from "../log.js";
 import { MqttLink, type MqttSettings } from "../mqtt/link.js";
 import { effectiveTimezone } from "../options/load.js";
 import type { Options } from "../options/schema.js";
-import type { Message, UploadMessage } from "../protocol/types.js";
+import type { UploadMessage } from "../protocol/types.js";
+import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
 import type { BridgeState } from "./model.js";
 import { ORIGIN } from "./origin.js";
@@ -41,26 +42,13 @@ export interface BridgeConfig {
 
 export interface HomeAssistantBridge {
   start(): Promise<void>;
-  /** Never throws and never waits: MQTT and disk work happen in the background. */
+  /**
+   * Never throws and never waits: MQTT and disk work happen in the background. Takes every
+   * exchange it is given; main.ts filters by allowed_ecu_ids (proxy/allowList.ts) first.
+   */
   handleExchange(exchange: Exchange): void;
   /** Publishes `offline`, writes the state file and disconnects (about 1 s at most). */
   stop(): Promise<void>;
-}
-
-function ecuIdOf(message: Message): string | undefined {
-  switch (message.type) {
-    case "upload":
-      return message.ecu.id;
-    case "sync_request":
-    case "control_poll":
-    case "status_query":
-    case "status_report":
-      return message.ecuId;
-    case "unknown":
-      return message.ecuId;
-    case "firmware_query":
-      return undefined;
-  }
 }
 
 export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBridge {
@@ -70,7 +58,6 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
   const zone = effectiveTimezone(options);
   const offlineMs = options.offline_after_minutes * 60_000;
   const staleMs = options.remove_stale_devices_after_days * 86_400_000;
-  const allowed = new Set(options.allowed_ecu_ids);
   const topics = makeTopics(options.mqtt_base_topic, options.discovery_prefix);
   const store = new StateStore(config.dataDir, log, now);
 
@@ -214,13 +201,8 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       if (!running) return;
       try {
         const message = exchange.message;
-        if (message.type === "error") return;
-        const ecuId = ecuIdOf(message);
+        const ecuId = exchangeEcuId(exchange);
         if (ecuId === undefined) return;
-        if (allowed.size > 0 && !allowed.has(ecuId)) {
-          log.debug({ ecu: ecuId }, "ECU not in allowed_ecu_ids; not published");
-          return;
-        }
         if (message.type === "upload") {
           handleUpload(message);
         } else if (recordContact(state, ecuId, now())) {

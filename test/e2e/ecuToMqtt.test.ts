@@ -38,7 +38,7 @@ before(async () => {
   watch = await MqttWatch.connect(broker.port);
   const { logger } = captureLogger();
   proxy = await startProxy({
-    options: testOptions(),
+    options: testOptions({ allowed_ecu_ids: [ECU_ID] }),
     host: "127.0.0.1",
     ports: [0],
     dataDir: tempDir(),
@@ -76,4 +76,17 @@ test("a round dated today counts into energy today", async () => {
   assert.equal(answer.toString("latin1"), `101${timestamp}`);
   await watch.waitForJson(ECU_STATE, (s) => s.energy_today === 0.015213);
   await watch.waitForJson(QS1_STATE, (s) => s.energy_today === 0.012385 && s.online === "ON");
+});
+
+test("an ECU outside allowed_ecu_ids is answered but not published", async () => {
+  const other = "216000000099";
+  const before = watch.count(ECU_STATE);
+  const frame = Buffer.concat([captureFrame({ ecuId: other }), Buffer.from("\n")]);
+  const answer = await ecuExchange(port, frame, { expectBytes: UPLOAD_ANSWER.length });
+  assert.equal(answer.toString("latin1"), UPLOAD_ANSWER);
+  // The allowed ECU's upload goes the same way afterwards; MQTT keeps one client's order, so
+  // once its state arrives, anything published for the other ECU would have arrived too.
+  await ecuExchange(port, uploadWire(), { expectBytes: UPLOAD_ANSWER.length });
+  await watch.waitFor(() => watch.count(ECU_STATE) > before, "the allowed ECU's next state");
+  assert.ok(watch.messages.every((m) => !m.topic.includes(other)));
 });

@@ -314,21 +314,6 @@ test("no upload for offline_after_minutes: ECU offline, 0 W, inverters OFF, ener
   await watch.waitForJson(QS1_STATE, (s) => s.online === "ON" && s.power === 155);
 });
 
-test("ECUs outside allowed_ecu_ids are not published", async () => {
-  const { bridge } = startBridge({
-    now: () => T0,
-    optionOverrides: { allowed_ecu_ids: ["216000000001"] },
-  });
-  await bridge.start();
-  send(bridge, upload());
-  send(bridge, upload({ ecuId: "216000000001" }));
-  await watch.waitFor(
-    () => watch.last("apsystems_ecu_proxy/ecu/216000000001/state") !== undefined,
-    "the allowed ECU",
-  );
-  assert.equal(watch.last(ECU_STATE), undefined);
-});
-
 test("stop() returns within about a second even when the broker is gone", async () => {
   const { bridge } = startBridge({ now: () => T0 });
   await bridge.start();
