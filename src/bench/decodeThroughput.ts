@@ -1,5 +1,6 @@
 import { decodeFrame } from "../protocol/decode.js";
 import { Framer } from "../protocol/framer.js";
+import { median } from "./stats.js";
 
 export interface ThroughputResult {
   name: string;
@@ -14,20 +15,35 @@ export interface ThroughputResult {
 /** Keeps results observable so the optimiser cannot drop the work being timed. */
 let sink = 0;
 
-/** Runs `fn` in batches for about `durationMs` (after a warm-up) and returns calls/s. */
+/** CPU time (user + system) of this process so far, µs. */
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Measurement windows per figure; the median is reported. */
+const WINDOWS = 5;
+
+/**
+ * Calls of `fn` per second of CPU time, median of several windows after a warm-up. CPU time,
+ * not wall time: on a machine shared with other work, wall time measures the neighbours too.
+ */
 function rate(fn: () => void, durationMs: number): number {
-  const batch = 200;
+  const batch = 100;
   const warmUntil = performance.now() + Math.min(200, durationMs / 2);
   while (performance.now() < warmUntil) for (let i = 0; i < batch; i++) fn();
-  let calls = 0;
-  const started = performance.now();
-  let now = started;
-  while (now - started < durationMs) {
-    for (let i = 0; i < batch; i++) fn();
-    calls += batch;
-    now = performance.now();
+  const rates: number[] = [];
+  for (let w = 0; w < WINDOWS; w++) {
+    let calls = 0;
+    const cpu = cpuUs();
+    const until = performance.now() + durationMs / WINDOWS;
+    while (performance.now() < until) {
+      for (let i = 0; i < batch; i++) fn();
+      calls += batch;
+    }
+    rates.push((calls / (cpuUs() - cpu)) * 1e6);
   }
-  return (calls / (now - started)) * 1000;
+  return median(rates);
 }
 
 /** Uploads per second through the pure decoder, on this one thread (one core). */

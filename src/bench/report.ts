@@ -72,7 +72,7 @@ export function formatReport(r: BenchResults): string {
       ]),
     ),
     "",
-    "Decode throughput (one thread):",
+    "Decode throughput (one thread; uploads per second of CPU time, median of 5 windows):",
     "",
     table(
       ["upload", "bytes", "decodeFrame /s", "framer + decode /s"],
