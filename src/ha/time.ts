@@ -5,9 +5,32 @@ import utc from "dayjs/plugin/utc.js";
 dayjs.extend(utc);
 dayjs.extend(timezone);
 
+/**
+ * The last answer per zone, for one time bucket. dayjs' `tz()` builds an Intl formatter on every
+ * call (~100 µs) and each upload asks up to three times. Zone offsets change only on whole
+ * minutes, so every instant of one UTC minute has the same local date, and of one second the
+ * same ISO text: a hit returns exactly what dayjs would.
+ */
+interface Memo {
+  bucket: number;
+  text: string;
+}
+const dateMemo = new Map<string, Memo>();
+const isoMemo = new Map<string, Memo>();
+
+function memoized(memo: Map<string, Memo>, zone: string, bucket: number, make: () => string) {
+  const hit = memo.get(zone);
+  if (hit && hit.bucket === bucket) return hit.text;
+  const text = make();
+  memo.set(zone, { bucket, text });
+  return text;
+}
+
 /** `YYYY-MM-DD` of an instant in the given IANA zone: the "today" that energy counters use. */
 export function localDate(epochMs: number, zone: string): string {
-  return dayjs(epochMs).tz(zone).format("YYYY-MM-DD");
+  return memoized(dateMemo, zone, Math.floor(epochMs / 60_000), () =>
+    dayjs(epochMs).tz(zone).format("YYYY-MM-DD"),
+  );
 }
 
 /** The date part of an ECU timestamp (`YYYY-MM-DDTHH:mm:ss`, already local time). */
@@ -25,5 +48,7 @@ export function ecuTimestampToIso(ecuTimestamp: string, zone: string): string {
 
 /** An instant as ISO-8601 with the zone's offset. */
 export function epochToIso(epochMs: number, zone: string): string {
-  return dayjs(epochMs).tz(zone).format();
+  return memoized(isoMemo, zone, Math.floor(epochMs / 1000), () =>
+    dayjs(epochMs).tz(zone).format(),
+  );
 }
