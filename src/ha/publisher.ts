@@ -3,7 +3,12 @@
  * last connect), availability and JSON states (every time). Knows nothing about connections:
  * it writes to a `Sink`, which drops messages while the broker is away.
  */
-import { type DiscoveryContext, ecuDiscovery, inverterDiscovery } from "./discovery.js";
+import {
+  type DiscoveryContext,
+  type DiscoveryMessage,
+  ecuDiscovery,
+  inverterDiscovery,
+} from "./discovery.js";
 import type { EcuRecord, InverterRecord } from "./model.js";
 import { stableStringify } from "./stableJson.js";
 import type { Topics } from "./topics.js";
@@ -16,6 +21,12 @@ export interface Sink {
 export class Publisher {
   /** Discovery bytes sent per topic since the last (re)connect or HA restart. */
   private readonly sentConfigs = new Map<string, string>();
+  /**
+   * The builder inputs behind each sent discovery. The builders are pure, so when a device's
+   * inputs are unchanged and its config was sent, the bytes would be the same: skip building
+   * and serialising its ~20 entities on every upload (the bulk of the bridge's work).
+   */
+  private readonly sentInputs = new Map<string, string>();
 
   constructor(
     private readonly sink: Sink,
@@ -33,6 +44,13 @@ export class Publisher {
     this.sentConfigs.clear();
   }
 
+  private publishDiscovery(topic: string, inputs: string, build: () => DiscoveryMessage): void {
+    if (this.sentConfigs.has(topic) && this.sentInputs.get(topic) === inputs) return;
+    const message = build();
+    this.publishConfig(message.topic, message.payload);
+    this.sentInputs.set(topic, inputs);
+  }
+
   private publishConfig(topic: string, payload: unknown): void {
     const text = stableStringify(payload);
     if (this.sentConfigs.get(topic) === text) return;
@@ -43,8 +61,10 @@ export class Publisher {
   /** ECUs known only from contacts (no upload yet) have no model and are not announced. */
   publishEcu(ecu: EcuRecord): void {
     if (ecu.model === null) return;
-    const message = ecuDiscovery(this.ctx, { id: ecu.id, model: ecu.model });
-    this.publishConfig(message.topic, message.payload);
+    const description = { id: ecu.id, model: ecu.model };
+    this.publishDiscovery(this.topics.ecuConfig(ecu.id), `${ecu.id}|${ecu.model}`, () =>
+      ecuDiscovery(this.ctx, description),
+    );
     this.sink.publish(this.topics.ecuAvailability(ecu.id), ecu.online ? "online" : "offline", true);
     this.publishEcuState(ecu);
   }
@@ -56,14 +76,18 @@ export class Publisher {
   }
 
   publishInverter(inv: InverterRecord): void {
-    const message = inverterDiscovery(this.ctx, {
+    const description = {
       uid: inv.uid,
       ecuId: inv.ecuId,
       model: inv.model,
       typeCode: inv.typeCode,
       channelCount: inv.channels.length,
-    });
-    this.publishConfig(message.topic, message.payload);
+    };
+    this.publishDiscovery(
+      this.topics.inverterConfig(inv.uid),
+      JSON.stringify(Object.values(description)),
+      () => inverterDiscovery(this.ctx, description),
+    );
     this.sink.publish(
       this.topics.inverterState(inv.uid),
       stableStringify(inverterValues(inv)),
