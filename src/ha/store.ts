@@ -78,7 +78,12 @@ export function isBridgeState(v: unknown): v is BridgeState {
 
 export class StateStore {
   readonly path: string;
-  private pending: string | null = null;
+  /**
+   * The state to write next. Kept as a reference and serialised when its write begins: while a
+   * write (with its fsyncs) is in flight, every upload's save() is then O(1) instead of a full
+   * JSON.stringify of all devices that the next save would overwrite anyway.
+   */
+  private pending: BridgeState | null = null;
   private writing: Promise<void> | null = null;
 
   constructor(
@@ -114,9 +119,9 @@ export class StateStore {
     return emptyState();
   }
 
-  /** Schedules a write of this snapshot; writes in flight are coalesced to the newest one. */
+  /** Schedules a write of this state; writes in flight are coalesced to the newest one. */
   save(state: BridgeState): void {
-    this.pending = JSON.stringify(state);
+    this.pending = state;
     if (!this.writing) this.writing = this.drain();
   }
 
@@ -128,7 +133,7 @@ export class StateStore {
   private async drain(): Promise<void> {
     try {
       while (this.pending !== null) {
-        const text = this.pending;
+        const text = JSON.stringify(this.pending);
         this.pending = null;
         try {
           await this.writeAtomically(text);
