@@ -15,6 +15,8 @@ export interface MemoryResult {
   invertersPublished: number | null;
   rssAfterStartMiB: number;
   rssWithInvertersMiB: number;
+  /** Its private (anonymous) part, MiB. */
+  anonWithInvertersMiB: number;
   /** Peak RSS over the process's life (VmHWM). */
   peakRssMiB: number;
   dropped: number;
@@ -76,6 +78,7 @@ export async function measureMemory(
       invertersPublished,
       rssAfterStartMiB,
       rssWithInvertersMiB: rssMiB(proxy.child.pid),
+      anonWithInvertersMiB: rssMiB(proxy.child.pid, "RssAnon"),
       peakRssMiB: rssMiB(proxy.child.pid, "VmHWM"),
       dropped,
     };

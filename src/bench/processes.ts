@@ -17,6 +17,14 @@ export interface Started {
 export type ProxyOptions = Record<string, unknown>;
 
 /**
+ * Extra node flags for the proxy process only, from BENCH_PROXY_NODE_FLAGS (e.g.
+ * `--max-semi-space-size=2`), to see what a runtime setting changes; none by default.
+ */
+function proxyNodeFlags(): string[] {
+  return (process.env.BENCH_PROXY_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
+}
+
+/**
  * Starts the real CLI — `node dist/cli.js serve` — on a free loopback port. Its log goes to a
  * file: writing it is part of the proxy's cost, reading it must not be part of the bench's.
  */
@@ -31,6 +39,7 @@ export async function startProxy(
   const logFile = join(dir, `${name}.log`);
   const out = openSync(logFile, "a");
   const args = [
+    ...proxyNodeFlags(),
     join(ROOT, "dist", "cli.js"),
     "serve",
     "--ports",

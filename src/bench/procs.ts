@@ -101,8 +101,15 @@ export async function waitForListening(
   }
 }
 
-/** Resident set size of a process in MiB, from /proc/<pid>/status (VmRSS, in kB). */
-export function rssMiB(pid: number | undefined, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
+/**
+ * Resident memory of a process in MiB, from /proc/<pid>/status (kB): VmRSS (the target's
+ * figure), VmHWM (its peak), or RssAnon (the private part — VmRSS also counts the pages of the
+ * ~100 MB node binary that the process has touched, shared with every other node process).
+ */
+export function rssMiB(
+  pid: number | undefined,
+  field: "VmRSS" | "VmHWM" | "RssAnon" = "VmRSS",
+): number {
   if (pid === undefined) return Number.NaN;
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);

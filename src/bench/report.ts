@@ -91,7 +91,8 @@ export function formatReport(r: BenchResults): string {
   else {
     const mem = r.memory;
     out.push(
-      `Memory (VmRSS): ${mib(r.startup.rssAfterStartMiB)} MiB after start; ${mib(mem.rssWithInvertersMiB)} MiB after ${mem.ecus} ECUs × ${mem.invertersPerEcu} inverters × ${mem.rounds} round(s)` +
+      `Memory (VmRSS, private RssAnon in brackets): ${mib(r.startup.rssAfterStartMiB)} (${mib(r.startup.anonAfterStartMiB)}) MiB after start;` +
+        ` ${mib(mem.rssWithInvertersMiB)} (${mib(mem.anonWithInvertersMiB)}) MiB after ${mem.ecus} ECUs × ${mem.invertersPerEcu} inverters × ${mem.rounds} round(s)` +
         ` (MQTT ${mem.mqtt ? `on, ${mem.invertersPublished} inverter states published` : "off"}; peak ${mib(mem.peakRssMiB)} MiB)`,
     );
   }

@@ -9,6 +9,8 @@ export interface StartupResult {
   listeningMsMax: number;
   /** VmRSS once the process has settled after start, MiB (median of runs). */
   rssAfterStartMiB: number;
+  /** Its private (anonymous) part, MiB. */
+  anonAfterStartMiB: number;
 }
 
 /** How long a fresh process gets to finish its start-up work before its RSS is read. */
@@ -22,11 +24,13 @@ export async function measureStartup(
 ): Promise<StartupResult> {
   const listening: number[] = [];
   const rss: number[] = [];
+  const anon: number[] = [];
   for (let i = 0; i < runs; i++) {
     const proxy = await startProxy(dir, `startup-${i}`, options);
     listening.push(proxy.listeningMs);
     await sleep(SETTLE_MS);
     rss.push(rssMiB(proxy.child.pid));
+    anon.push(rssMiB(proxy.child.pid, "RssAnon"));
     await stopProcess(proxy.child);
   }
   return {
@@ -34,5 +38,6 @@ export async function measureStartup(
     listeningMsMedian: median(listening),
     listeningMsMax: Math.max(...listening),
     rssAfterStartMiB: median(rss),
+    anonAfterStartMiB: median(anon),
   };
 }
