@@ -5,7 +5,7 @@
  * child process killed at the end. Prints Markdown tables and writes JSON (bench-results.json).
  * Missing a target is reported, never an exit status: only a crash exits non-zero.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { runScenario, type ScenarioResult } from "./answerLatency.js";
@@ -110,10 +110,14 @@ async function main(): Promise<void> {
     strict: true,
   });
   const config = values.quick ? QUICK : FULL;
+  // A bad --json path fails now, not after the run. One directory level only: Node 20's
+  // recursive mkdirSync spins forever on a path under /proc.
+  const outDir = dirname(values.json);
+  if (!existsSync(outDir)) mkdirSync(outDir);
+  writeFileSync(values.json, "");
   try {
     const results = await bench(config);
     process.stdout.write(`${formatReport(results)}\n`);
-    mkdirSync(dirname(values.json), { recursive: true });
     writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
     progress(`results written to ${values.json}`);
   } finally {
