@@ -3,6 +3,8 @@ import type { Logger } from "./log.js";
 import { effectiveTimezone } from "./options/load.js";
 import type { Options } from "./options/schema.js";
 import { ProxyServer } from "./proxy/server.js";
+import type { StatusAccess } from "./status/access.js";
+import { type RunningStatusPage, startStatusPage } from "./status/index.js";
 
 export const DEFAULT_PORTS = [8995, 8996, 8997];
 /** The WiFi-module OTA port, only with option ota_listener (§8). */
@@ -15,11 +17,14 @@ export interface ServeConfig {
   ports: number[];
   dataDir: string;
   statusPort?: number;
+  /** Where the status page listens and who may read it; default: by add-on or not. */
+  statusAccess?: Partial<StatusAccess>;
   logger: Logger;
 }
 
 export interface RunningProxy {
   server: ProxyServer;
+  status?: RunningStatusPage;
   stop(): Promise<void>;
 }
 
@@ -45,10 +50,32 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
   });
   await server.start();
 
+  let status: RunningStatusPage | undefined;
+  if (config.statusPort !== undefined) {
+    try {
+      status = await startStatusPage({
+        port: config.statusPort,
+        mode,
+        timezone: effectiveTimezone(options),
+        dataDir: config.dataDir,
+        captureMaxBytes: options.capture_max_kib * 1024,
+        ...(config.statusAccess ? { access: config.statusAccess } : {}),
+        ports: server.boundPorts,
+        onExchange: (listener) => server.onExchange(listener),
+        logger,
+      });
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+  }
+
   return {
     server,
+    ...(status ? { status } : {}),
     async stop() {
       await server.stop();
+      await status?.stop();
       log.info("stopped");
     },
   };
