@@ -10,7 +10,7 @@ import { StatusModel } from "./model.js";
 import type { EmaStatus, Mode } from "./types.js";
 
 /** Files under the data directory. */
-export const TODAY_FILE = "status-today.json";
+export const STATE_FILE = "status.json";
 export const CAPTURES_FILE = "captures.jsonl";
 
 export interface StatusPageConfig {
@@ -47,6 +47,14 @@ function packageVersion(): string {
   }
 }
 
+function restore(model: StatusModel, text: string, nowMs: number): boolean {
+  try {
+    return model.restore(JSON.parse(text), nowMs);
+  } catch {
+    return false;
+  }
+}
+
 /** Builds the status model, the capture store and the page's HTTP server, and starts them. */
 export async function startStatusPage(config: StatusPageConfig): Promise<RunningStatusPage> {
   const log = config.logger.child({ module: "status" });
@@ -67,21 +75,17 @@ export async function startStatusPage(config: StatusPageConfig): Promise<Running
   });
   model.setPorts(config.ports);
 
-  // Today's chart and energy survive a restart: saved after every counted round.
-  const todayPath = join(config.dataDir, TODAY_FILE);
-  const saved = readIfExists(todayPath);
-  if (saved) {
-    try {
-      model.today.restore(JSON.parse(saved), now());
-    } catch {
-      log.warn({ file: todayPath }, "today's saved chart is damaged; starting the day empty");
-    }
+  // Devices and today's chart survive a restart: saved after every upload.
+  const statePath = join(config.dataDir, STATE_FILE);
+  const saved = readIfExists(statePath);
+  if (saved !== undefined && !restore(model, saved, now())) {
+    log.warn({ file: statePath }, "saved status is damaged; starting empty");
   }
-  const todayQueue = new WriteQueue(
-    () => writeAtomic(todayPath, JSON.stringify(model.today.toJSON())),
-    (err) => log.warn({ err }, "cannot save today's chart"),
+  const stateQueue = new WriteQueue(
+    () => writeAtomic(statePath, JSON.stringify(model.toJSON())),
+    (err) => log.warn({ err }, "cannot save the status"),
   );
-  model.onRoundCounted(() => todayQueue.request());
+  model.onUpload(() => stateQueue.request());
 
   config.onExchange((ex) => {
     model.handleExchange(ex);
@@ -104,7 +108,7 @@ export async function startStatusPage(config: StatusPageConfig): Promise<Running
     server,
     async stop() {
       await server.stop();
-      await Promise.all([todayQueue.flush(), captures.flush()]);
+      await Promise.all([stateQueue.flush(), captures.flush()]);
     },
   };
 }

@@ -35,6 +35,25 @@ export interface StatusModelConfig {
   captures?: () => CaptureSummary;
 }
 
+export interface SavedStatus {
+  version: 1;
+  ecus: Array<Omit<EcuStatus, "energyTodayWh" | "series">>;
+  today: unknown;
+}
+
+function isSavedStatus(value: unknown): value is SavedStatus {
+  const v = value as Partial<SavedStatus> | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    v.version === 1 &&
+    Array.isArray(v.ecus) &&
+    v.ecus.every(
+      (e) => typeof e?.id === "string" && typeof e.model === "string" && Array.isArray(e.inverters),
+    )
+  );
+}
+
 interface EcuLive extends Omit<EcuStatus, "energyTodayWh" | "series" | "inverters"> {
   inverters: Map<string, InverterStatus>;
 }
@@ -109,7 +128,7 @@ export class StatusModel {
   private readonly recent: ConnectionInfo[] = [];
   private readonly ecus = new Map<string, EcuLive>();
   private readonly answered = { ema: 0, proxy: 0, lastBy: null as "ema" | "proxy" | null };
-  private readonly roundListeners: Array<() => void> = [];
+  private readonly changeListeners: Array<() => void> = [];
 
   constructor(private readonly config: StatusModelConfig) {
     this.now = config.now ?? Date.now;
@@ -121,9 +140,31 @@ export class StatusModel {
     this.ports = [...ports];
   }
 
-  /** Called whenever a round was added to today's counters (so the owner can save them). */
-  onRoundCounted(listener: () => void): void {
-    this.roundListeners.push(listener);
+  /** Called after every upload, so the owner can save `toJSON()`. */
+  onUpload(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /**
+   * What survives a restart: the ECUs and inverters as last seen and today's counters. Without
+   * it a restart at night would show the first-run guide until the ECU's first morning upload.
+   */
+  toJSON(): SavedStatus {
+    const ecus = [...this.ecus.values()].map(({ inverters, ...ecu }) => ({
+      ...ecu,
+      inverters: [...inverters.values()],
+    }));
+    return { version: 1, ecus, today: this.today.toJSON() };
+  }
+
+  /** Takes back what `toJSON()` saved; returns false (and keeps nothing) for a damaged file. */
+  restore(saved: unknown, nowMs: number): boolean {
+    if (!isSavedStatus(saved)) return false;
+    for (const { inverters, ...ecu } of saved.ecus) {
+      this.ecus.set(ecu.id, { ...ecu, inverters: new Map(inverters.map((i) => [i.uid, i])) });
+    }
+    this.today.restore(saved.today, nowMs);
+    return true;
   }
 
   /** Has anything connected since the start? The page's first-run guide depends on it. */
@@ -229,8 +270,7 @@ export class StatusModel {
         inv.channels = inv.channels.map((c) => ({ ...c, powerW: 0 }));
       }
     }
-    if (this.today.addRound(ecu.id, ts, upload.ecu.powerW, roundEnergyWh(upload), receivedAt)) {
-      for (const listener of this.roundListeners) listener();
-    }
+    this.today.addRound(ecu.id, ts, upload.ecu.powerW, roundEnergyWh(upload), receivedAt);
+    for (const listener of this.changeListeners) listener();
   }
 }
