@@ -59,6 +59,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
         timezone: effectiveTimezone(options),
         dataDir: config.dataDir,
         captureMaxBytes: options.capture_max_kib * 1024,
+        allowedEcuIds: options.allowed_ecu_ids,
         ...(config.statusAccess ? { access: config.statusAccess } : {}),
         ports: server.boundPorts,
         onExchange: (listener) => server.onExchange(listener),

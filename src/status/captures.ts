@@ -1,7 +1,7 @@
 import type { Logger } from "../log.js";
+import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
 import { readIfExists, WriteQueue, writeAtomic } from "./files.js";
-import { ecuIdOf } from "./model.js";
 
 /**
  * Why a frame was kept: `sample` = the latest frame of its kind from this ECU (replaced by the
@@ -80,7 +80,7 @@ export class CaptureStore {
     const m = ex.message;
     const reason: CaptureReason =
       m.type === "error" ? "undecodable" : ex.answer === null ? "unanswered" : "sample";
-    const ecuId = ecuIdOf(ex) ?? null;
+    const ecuId = exchangeEcuId(ex) ?? null;
     const kind = kindOf(ex);
     const entry: CaptureEntry = {
       seq: ++this.seq,

@@ -19,6 +19,8 @@ export interface StatusPageConfig {
   timezone: string;
   dataDir: string;
   captureMaxBytes: number;
+  /** Option allowed_ecu_ids (empty = all). */
+  allowedEcuIds?: readonly string[];
   /** Where the page listens and who may read it; default from the environment (add-on or not). */
   access?: Partial<StatusAccess>;
   /** The ports the proxy listens on, once known. */
@@ -72,6 +74,7 @@ export async function startStatusPage(config: StatusPageConfig): Promise<Running
     now,
     captures: () => captures.summary(),
     ...(config.ema ? { ema: config.ema } : {}),
+    ...(config.allowedEcuIds ? { allowedEcuIds: config.allowedEcuIds } : {}),
   });
   model.setPorts(config.ports);
 

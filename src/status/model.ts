@@ -1,5 +1,6 @@
 import { ecuModel } from "../protocol/models.js";
 import type { Inverter, UploadMessage } from "../protocol/types.js";
+import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
 import { TodayTracker } from "./today.js";
 import type {
@@ -33,6 +34,8 @@ export interface StatusModelConfig {
   /** Stats of the EMA forwarder, when one runs; otherwise they are counted from exchanges. */
   ema?: () => EmaStatus;
   captures?: () => CaptureSummary;
+  /** Option allowed_ecu_ids: other ECUs appear among the exchanges, but get no card. */
+  allowedEcuIds?: readonly string[];
 }
 
 export interface SavedStatus {
@@ -76,15 +79,9 @@ function connectionOf(ex: Exchange): ConnectionInfo {
   };
   if (m.type === "unknown") info.kind = m.kind;
   if (m.type === "error") info.kind = m.code;
-  const ecuId = ecuIdOf(ex);
+  const ecuId = exchangeEcuId(ex);
   if (ecuId) info.ecuId = ecuId;
   return info;
-}
-
-export function ecuIdOf(ex: Exchange): string | undefined {
-  const m = ex.message;
-  if (m.type === "upload") return m.ecu.id;
-  return "ecuId" in m ? m.ecuId : undefined;
 }
 
 function inverterStatus(inv: Inverter): InverterStatus {
@@ -181,8 +178,8 @@ export class StatusModel {
       this.answered[ex.answeredBy]++;
       this.answered.lastBy = ex.answeredBy;
     }
-    const ecuId = ecuIdOf(ex);
-    if (!ecuId) return;
+    const ecuId = exchangeEcuId(ex);
+    if (!ecuId || !this.allowed(ecuId)) return;
     const ecu = this.ecu(ecuId);
     ecu.lastContactAt = ex.receivedAt;
     if (ex.message.type === "upload") this.takeUpload(ecu, ex.message, ex.receivedAt);
@@ -215,6 +212,11 @@ export class StatusModel {
       ecus,
       captures: this.config.captures?.() ?? { count: 0, bytes: 0, maxBytes: 0 },
     };
+  }
+
+  private allowed(ecuId: string): boolean {
+    const list = this.config.allowedEcuIds;
+    return !list || list.length === 0 || list.includes(ecuId);
   }
 
   private emaStatus(): EmaStatus {

@@ -150,6 +150,19 @@ test("an inverter missing from the newest round is offline and produces nothing"
   assert.equal(ecu?.lastUploadAt, ARRIVAL + 1);
 });
 
+test("ECUs outside allowed_ecu_ids show among the exchanges but get no card", () => {
+  const model = new StatusModel({
+    mode: "cloudless",
+    timezone: ZONE,
+    version: "t",
+    allowedEcuIds: ["216000099999"],
+  });
+  model.handleExchange(exchangeOf(uploadFrame()));
+  const s = model.snapshot();
+  assert.deepEqual(s.ecus, []);
+  assert.equal(s.recent[0]?.ecuId, ECU_ID);
+});
+
 test("in forwarding mode EMA counts as reachable while it answers, unreachable once the proxy must", () => {
   const model = new StatusModel({ mode: "forwarding", timezone: ZONE, version: "t" });
   assert.equal(model.snapshot().ema.reachable, null);
