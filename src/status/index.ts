@@ -7,7 +7,7 @@ import { CaptureStore } from "./captures.js";
 import { readIfExists, WriteQueue, writeAtomic } from "./files.js";
 import { StatusServer } from "./http.js";
 import { StatusModel } from "./model.js";
-import type { EmaStatus, Mode } from "./types.js";
+import type { EmaSummary, Mode } from "./types.js";
 
 /** Files under the data directory. */
 export const STATE_FILE = "status.json";
@@ -27,7 +27,7 @@ export interface StatusPageConfig {
   ports: number[];
   /** Registers the model and the capture store with the proxy server. */
   onExchange: (listener: ExchangeListener) => void;
-  ema?: () => EmaStatus;
+  ema?: () => EmaSummary;
   logger: Logger;
   now?: () => number;
 }

@@ -7,7 +7,7 @@ import type {
   CaptureSummary,
   ConnectionInfo,
   EcuStatus,
-  EmaStatus,
+  EmaSummary,
   InverterStatus,
   Mode,
   PortStatus,
@@ -32,7 +32,7 @@ export interface StatusModelConfig {
   version: string;
   now?: () => number;
   /** Stats of the EMA forwarder, when one runs; otherwise they are counted from exchanges. */
-  ema?: () => EmaStatus;
+  ema?: () => EmaSummary;
   captures?: () => CaptureSummary;
   /** Option allowed_ecu_ids: other ECUs appear among the exchanges, but get no card. */
   allowedEcuIds?: readonly string[];
@@ -219,7 +219,7 @@ export class StatusModel {
     return !list || list.length === 0 || list.includes(ecuId);
   }
 
-  private emaStatus(): EmaStatus {
+  private emaStatus(): EmaSummary {
     if (this.config.ema) return this.config.ema();
     // Without the forwarder's own stats: in forwarding mode an answer from the proxy means EMA
     // did not answer in time, so the latest answer's source tells whether EMA is reachable.

@@ -74,11 +74,13 @@ export interface EcuStatus {
   inverters: InverterStatus[];
 }
 
-export interface EmaStatus {
+export interface EmaSummary {
   /** null: not known (cloudless, or nothing forwarded yet). */
   reachable: boolean | null;
   answersFromEma: number;
   answersFromProxy: number;
+  /** Why the last forwarding attempt failed, when the forwarder says. */
+  lastError?: string;
 }
 
 export interface CaptureSummary {
@@ -91,7 +93,7 @@ export interface StatusSnapshot {
   generatedAt: number;
   version: string;
   mode: Mode;
-  ema: EmaStatus;
+  ema: EmaSummary;
   timezone: string;
   /** `YYYY-MM-DD` in `timezone`: the day "today's energy" belongs to. */
   today: string;

@@ -70,6 +70,9 @@ function renderMode(s) {
         ? "Forwarding · EMA reachable"
         : "Forwarding · EMA unreachable";
   mode.className = `pill ${r === false ? "warn" : "good"}`;
+  mode.title = s.ema.lastError
+    ? `last EMA error: ${s.ema.lastError}`
+    : `${s.ema.answersFromEma} answers from EMA, ${s.ema.answersFromProxy} from the proxy`;
 }
 
 function renderFirstRun(s) {
