@@ -41,6 +41,9 @@ export interface CaptureStoreConfig {
   logger: Logger;
 }
 
+/** At most one rewrite of the captures file per this interval (it can be ~1 MiB). */
+const SAVE_INTERVAL_MS = 5000;
+
 function kindOf(ex: Exchange): string {
   const m = ex.message;
   switch (m.type) {
@@ -72,6 +75,7 @@ export class CaptureStore {
     this.queue = new WriteQueue(
       () => writeAtomic(this.config.file, this.entries.map((e) => e.line).join("")),
       (err) => this.log.warn({ err }, "cannot save captures"),
+      SAVE_INTERVAL_MS,
     );
     this.load();
   }

@@ -21,16 +21,21 @@ export function readIfExists(path: string): string | undefined {
 }
 
 /**
- * Serialises writes of one file: at most one write runs, and a request made while it runs
- * causes exactly one more write afterwards with the newest content.
+ * Serialises writes of one file: at most one write runs, and requests made meanwhile cause
+ * exactly one more write with the newest content — no sooner than `minIntervalMs` after the
+ * previous one, so a flood of frames cannot turn into a flood of writes (SD cards wear out).
+ * `flush()` skips the wait.
  */
 export class WriteQueue {
   private running: Promise<void> | undefined;
   private pending = false;
+  private hurry: (() => void) | undefined;
+  private flushing = 0;
 
   constructor(
     private readonly write: () => Promise<void>,
     private readonly onError: (err: unknown) => void,
+    private readonly minIntervalMs = 0,
   ) {}
 
   request(): void {
@@ -43,18 +48,43 @@ export class WriteQueue {
 
   /** Resolves when everything requested so far is on disk. */
   async flush(): Promise<void> {
-    while (this.running) await this.running;
+    this.flushing++;
+    try {
+      while (this.running) {
+        this.hurry?.();
+        await this.running;
+      }
+    } finally {
+      this.flushing--;
+    }
   }
 
   private async loop(): Promise<void> {
-    do {
+    for (;;) {
       this.pending = false;
       try {
         await this.write();
       } catch (err) {
         this.onError(err);
       }
-    } while (this.pending);
+      if (!this.pending) break;
+      if (this.minIntervalMs > 0 && this.flushing === 0) await this.pause();
+    }
     this.running = undefined;
+  }
+
+  private pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.minIntervalMs);
+      // The wait alone must not keep the process alive; flush() ends it early.
+      timer.unref();
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.hurry = undefined;
+        resolve();
+      }
+      this.hurry = done;
+    });
   }
 }
