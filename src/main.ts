@@ -66,8 +66,8 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
         logger,
       });
     } catch (err) {
-      await server.stop();
-      throw err;
+      // The page is a diagnostic: without it the ECUs must still get their answers.
+      log.error({ err }, `status page not started: ${(err as Error).message}`);
     }
   }
 

@@ -7,7 +7,11 @@ import type { CaptureStore } from "./captures.js";
 import { buildExport } from "./exportFile.js";
 import type { StatusModel } from "./model.js";
 
-/** The page's files, read once at start (they ship next to this module, see scripts/copy-page). */
+/**
+ * The page's files, read once at start. They ship next to this module: `npm run build` copies
+ * src/status/page to dist/status/page (inline in package.json, so the add-on's Dockerfile, which
+ * copies only src, needs nothing more).
+ */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },

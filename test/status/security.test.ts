@@ -202,3 +202,31 @@ describe("status page in the add-on", () => {
     }
   });
 });
+
+describe("status page failures", () => {
+  test("a status port in use costs the page, not the proxy", async () => {
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    const taken = (blocker.address() as { port: number }).port;
+    const logs = captureLogs("info");
+    const running = await startProxy({
+      options: parseOptions({}),
+      host: "127.0.0.1",
+      ports: [0],
+      dataDir: mkdtempSync(join(tmpdir(), "status-taken-")),
+      statusPort: taken,
+      statusAccess: { ingress: false },
+      logger: logs.logger,
+    });
+    try {
+      assert.equal(running.status, undefined);
+      assert.match(logs.text(), /status page not started: .*EADDRINUSE/);
+      const port = running.server.boundPorts[0] ?? 0;
+      const answer = await ecuExchange(port, uploadWire(), { expectBytes: UPLOAD_ANSWER.length });
+      assert.equal(answer.toString(), UPLOAD_ANSWER);
+    } finally {
+      await running.stop();
+      blocker.close();
+    }
+  });
+});
