@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { exited, runCli, startCli } from "../helpers/cli.js";
 import { ECU_ID, firmwareQuery, SAMPLES, UPLOAD_FILE } from "../helpers/fixtures.js";
 import { waitFor } from "../helpers/logs.js";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../helpers/tcp.js";
 
 test("decode prints the public JSON for a captured upload", () => {
   const { code, stdout, stderr } = runCli(["decode", join(SAMPLES, UPLOAD_FILE)]);

@@ -12,7 +12,7 @@ import { exited, startCli } from "../helpers/cli.js";
 import { ECU_FRAMES } from "../helpers/exchanges.js";
 import { UPLOAD_ANSWER, uploadWire } from "../helpers/fixtures.js";
 import { captureLogs, waitFor } from "../helpers/logs.js";
-import { ecuExchange } from "../helpers/tcp.js";
+import { ecuExchange, freePort } from "../helpers/tcp.js";
 
 const SECRET = "hunter2-Secret-Password-9z";
 const TOKEN = "supervisor-token-abc123";
@@ -56,15 +56,6 @@ const PATHS = [
   "/api/captures",
   "/captures/export",
 ];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("status page outside the add-on (loopback)", () => {
   let running: RunningProxy;
