@@ -1,6 +1,7 @@
 import type { Logger } from "../log.js";
 import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
+import { plainAddress } from "./access.js";
 import { readIfExists, WriteQueue, writeAtomic } from "./files.js";
 
 /**
@@ -90,7 +91,7 @@ export class CaptureStore {
       seq: ++this.seq,
       at: ex.receivedAt,
       port: ex.port,
-      remote: ex.remote.replace(/^::ffff:/, ""),
+      remote: plainAddress(ex.remote),
       ecuId,
       type: m.type,
       kind,

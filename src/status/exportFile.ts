@@ -36,6 +36,22 @@ export interface ExportLine {
 }
 
 const PRINTABLE = /^[\x20-\x7e]*$/;
+const ECU_ID = /^[0-9]{12}$/;
+
+/**
+ * The ECU id where every APS frame carries it (offset 18; offset 10 in the short nightly sync
+ * request, §5) or in the JSON form's EID — found even when the rest of the frame does not decode
+ * (a new firmware's length field, say), so that such frames are masked too.
+ */
+function ecuIdByPosition(frame: Buffer): string | undefined {
+  const text = frame.toString("latin1");
+  if (text.startsWith("APS")) {
+    for (const candidate of [text.slice(18, 30), text.slice(10, 22)]) {
+      if (ECU_ID.test(candidate)) return candidate;
+    }
+  }
+  return /"EID"\s*:\s*"([0-9]{12})"/.exec(text)?.[1];
+}
 
 /** Every ECU and inverter id the proxy can find in the captures, by decoding them. */
 function collectIds(entries: CaptureEntry[]): { ecus: Set<string>; inverters: Set<string> } {
@@ -43,7 +59,10 @@ function collectIds(entries: CaptureEntry[]): { ecus: Set<string>; inverters: Se
   const inverters = new Set<string>();
   for (const entry of entries) {
     if (entry.ecuId) ecus.add(entry.ecuId);
-    const m = decodeFrame(Buffer.from(entry.frame, "base64"));
+    const frame = Buffer.from(entry.frame, "base64");
+    const positional = ecuIdByPosition(frame);
+    if (positional) ecus.add(positional);
+    const m = decodeFrame(frame);
     if (m.type === "upload") {
       ecus.add(m.ecu.id);
       for (const inv of m.inverters) inverters.add(inv.uid);

@@ -2,6 +2,7 @@ import { ecuModel } from "../protocol/models.js";
 import type { Inverter, UploadMessage } from "../protocol/types.js";
 import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
+import { plainAddress } from "./access.js";
 import { TodayTracker } from "./today.js";
 import type {
   CaptureSummary,
@@ -72,7 +73,7 @@ function connectionOf(ex: Exchange): ConnectionInfo {
   const info: ConnectionInfo = {
     at: ex.receivedAt,
     port: ex.port,
-    remote: ex.remote.replace(/^::ffff:/, ""),
+    remote: plainAddress(ex.remote),
     type: m.type,
     answer: printable(ex.answer),
     answeredBy: ex.answeredBy,

@@ -127,6 +127,22 @@ test("decode names the frames of an export that still do not decode, and exits 1
   assert.ok(!stderr.includes(ECU_ID) && !stdout.includes(ECU_ID));
 });
 
+test("an ECU id in a frame that does not decode at all is masked too", () => {
+  const { store: s } = store();
+  const otherEcu = "216300012345";
+  // A new firmware's upload whose length field this proxy does not understand.
+  s.handleExchange(exchangeOf(`APS19XX999AAAAAAA1${otherEcu}000000END`));
+  s.handleExchange(exchangeOf(`APS13AAA23${otherEcu}X`));
+  s.handleExchange(exchangeOf(`{"EID":"${otherEcu}","V":2}`));
+  assert.deepEqual(
+    s.list().map((c) => c.reason),
+    ["undecodable", "undecodable", "unanswered"],
+  );
+  const text = buildExport(s.all(), "test");
+  assert.ok(!text.includes(otherEcu));
+  assert.match(text, /2163[0-9]{8}/, "the ECU-B prefix stays");
+});
+
 test("the file stays within capture_max_kib after many frames, oldest dropped first", async () => {
   const maxBytes = 64 * 1024;
   const { store: s, file } = store(maxBytes);
