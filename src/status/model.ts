@@ -17,6 +17,8 @@ import type {
 
 /** How many exchanges the page lists. */
 export const RECENT_LIMIT = 20;
+/** Unknown kinds listed per ECU; one is enough to ask for captures. */
+const UNKNOWN_KINDS_MAX = 10;
 /** Longest answer text shown; answers are at most ~60 bytes today, this bounds unknown ones. */
 const ANSWER_TEXT_MAX = 120;
 
@@ -159,7 +161,11 @@ export class StatusModel {
   restore(saved: unknown, nowMs: number): boolean {
     if (!isSavedStatus(saved)) return false;
     for (const { inverters, ...ecu } of saved.ecus) {
-      this.ecus.set(ecu.id, { ...ecu, inverters: new Map(inverters.map((i) => [i.uid, i])) });
+      this.ecus.set(ecu.id, {
+        ...ecu,
+        unknownKinds: Array.isArray(ecu.unknownKinds) ? ecu.unknownKinds : [],
+        inverters: new Map(inverters.map((i) => [i.uid, i])),
+      });
     }
     this.today.restore(saved.today, nowMs);
     return true;
@@ -183,7 +189,11 @@ export class StatusModel {
     if (!ecuId || !this.allowed(ecuId)) return;
     const ecu = this.ecu(ecuId);
     ecu.lastContactAt = ex.receivedAt;
-    if (ex.message.type === "upload") this.takeUpload(ecu, ex.message, ex.receivedAt);
+    const m = ex.message;
+    if (m.type === "upload") this.takeUpload(ecu, m, ex.receivedAt);
+    if (m.type === "unknown" && !ecu.unknownKinds.includes(m.kind)) {
+      if (ecu.unknownKinds.length < UNKNOWN_KINDS_MAX) ecu.unknownKinds.push(m.kind);
+    }
   }
 
   snapshot(): StatusSnapshot {
@@ -243,6 +253,7 @@ export class StatusModel {
         lifetimeEnergyKWh: null,
         invertersOnline: null,
         inverters: new Map(),
+        unknownKinds: [],
       };
       this.ecus.set(id, ecu);
     }

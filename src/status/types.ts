@@ -72,6 +72,8 @@ export interface EcuStatus {
   energyTodayWh: number;
   series: PowerPoint[];
   inverters: InverterStatus[];
+  /** Kinds of message from this ECU the proxy could not decode (e.g. `APS16`): worth a report. */
+  unknownKinds: string[];
 }
 
 export interface EmaSummary {

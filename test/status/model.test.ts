@@ -150,6 +150,16 @@ test("an inverter missing from the newest round is offline and produces nothing"
   assert.equal(ecu?.lastUploadAt, ARRIVAL + 1);
 });
 
+test("message kinds an ECU sends that cannot be decoded are listed on its card", () => {
+  const model = new StatusModel({ mode: "cloudless", timezone: ZONE, version: "t" });
+  model.handleExchange(exchangeOf(ECU_FRAMES.aps16));
+  model.handleExchange(exchangeOf(ECU_FRAMES.aps16));
+  model.handleExchange(exchangeOf(ECU_FRAMES.unknownAps13));
+  const ecu = model.snapshot().ecus[0];
+  assert.deepEqual(ecu?.unknownKinds, ["APS16", "APS13/A100"]);
+  assert.equal(ecu?.lastUploadAt, null);
+});
+
 test("ECUs outside allowed_ecu_ids show among the exchanges but get no card", () => {
   const model = new StatusModel({
     mode: "cloudless",

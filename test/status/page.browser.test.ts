@@ -1,6 +1,6 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: Locator.innerText() is playwright's "text as the user sees it", not the DOM property.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -154,6 +154,34 @@ describe("status page in headless chromium (Debian's, via playwright-core)", {
     assert.match(portRow, /127\.0\.0\.1/);
     assert.match(portRow, /upload/);
     await page.screenshot({ path: join(ARTIFACTS, "status-page-capture.png"), fullPage: true });
+  });
+
+  test("an ECU the proxy cannot decode asks for captures, and the download is masked", async () => {
+    const ecuC = "215000012345";
+    const rest = `AAAAAAA1${ecuC}0000002500408000999999000123END`;
+    const aps16 = `APS16${String(10 + rest.length).padStart(5, "0")}${rest}`;
+    await ecuExchange(running.server.boundPorts[0] ?? 0, Buffer.from(`${aps16}\n`), {
+      quietMs: 100,
+    });
+
+    const card = page.locator(`[data-ecu="${ecuC}"]`);
+    await card.waitFor({ state: "visible", timeout: UPDATE_MS });
+    assert.match(await card.innerText(), /ECU-C/);
+    assert.match(await card.locator(".notice").innerText(), /cannot decode yet \(APS16\)/);
+    await page.locator("#captures tbody tr", { hasText: "APS16" }).waitFor({ timeout: UPDATE_MS });
+    assert.match(await page.locator("#captures tbody tr").first().innerText(), /not answered/);
+
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.locator("#download").click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^ecu-proxy-captures-\d{8}-\d{4}\.jsonl$/);
+    const text = readFileSync((await download.path()) ?? "", "utf8");
+    assert.match(text, /apsystems-ecu-proxy-captures/);
+    for (const id of [ECU_ID, ecuC, "408000111178", "806000011223"]) {
+      assert.ok(!text.includes(id), `${id} is in the download`);
+    }
+    await card.screenshot({ path: join(ARTIFACTS, "status-page-unsupported-ecu.png") });
   });
 
   test("today's rounds draw the power chart and sum today's energy", async () => {

@@ -201,15 +201,30 @@ function ecuCard(ecu, now) {
       ),
     ),
   );
+  if (ecu.unknownKinds.length > 0 || ecu.inverters.some((i) => i.problem)) {
+    const kinds = ecu.unknownKinds.join(", ");
+    card.append(
+      el(
+        "p",
+        "notice",
+        kinds
+          ? `This ECU sends messages the proxy cannot decode yet (${kinds}). `
+          : "Some inverter records could not be decoded. ",
+        "Support for them grows from captures: please download the masked captures below and attach them to an issue.",
+      ),
+    );
+  }
   const online = ecu.inverters.filter((i) => i.online).length;
+  // An ECU known only from other messages (polls, undecodable uploads) has no readings yet.
+  const uploaded = ecu.lastUploadAt !== null || ecu.series.length > 0;
   card.append(
     el(
       "div",
       "stats",
       stat("Power", fmt(ecu.powerW, 0, "W")),
-      stat("Today", fmt(ecu.energyTodayWh / 1000, 3, "kWh")),
+      stat("Today", uploaded ? fmt(ecu.energyTodayWh / 1000, 3, "kWh") : "—"),
       stat("Lifetime", fmt(ecu.lifetimeEnergyKWh, 1, "kWh")),
-      stat("Inverters online", `${online} / ${ecu.inverters.length}`),
+      stat("Inverters online", uploaded ? `${online} / ${ecu.inverters.length}` : "—"),
       stat(
         "Last upload",
         ago(ecu.lastUploadAt, now),
