@@ -109,12 +109,12 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       },
       "upload tracked",
     );
+    store.save(state);
     publisher.publishEcu(ecu);
     for (const uid of outcome.inverters) {
       const inv = state.inverters[uid];
       if (inv) publisher.publishInverter(inv);
     }
-    store.save(state);
   }
 
   function check(): void {
