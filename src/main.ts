@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { EmaForwarder, type EmaStatus, forwarderConfigFromOptions } from "./ema/forwarder.js";
 import type { Logger } from "./log.js";
 import { effectiveTimezone } from "./options/load.js";
 import type { Options } from "./options/schema.js";
@@ -16,10 +17,14 @@ export interface ServeConfig {
   dataDir: string;
   statusPort?: number;
   logger: Logger;
+  /** EMA port for a request on a local port (forwarding mode); default the same port. For tests. */
+  emaUpstreamPort?: (localPort: number) => number;
 }
 
 export interface RunningProxy {
   server: ProxyServer;
+  /** Forwarding diagnostics (EMA reachable, answers from EMA/proxy); only when forward_to_ema. */
+  ema?: EmaStatus;
   stop(): Promise<void>;
 }
 
@@ -34,6 +39,17 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     `starting APsystems ECU proxy (${mode})`,
   );
 
+  // Nothing is sent to EMA, and nothing resolved, unless forwarding is on.
+  const ema: EmaForwarder | undefined = options.forward_to_ema
+    ? new EmaForwarder({
+        ...forwarderConfigFromOptions(options),
+        logger,
+        listeningPorts: (): number[] => server.boundPorts,
+        ...(config.emaUpstreamPort ? { upstreamPort: config.emaUpstreamPort } : {}),
+      })
+    : undefined;
+  if (ema) log.info(ema.describe());
+
   const server = new ProxyServer({
     host: config.host,
     ports: config.ports,
@@ -42,13 +58,16 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     maxConnections: options.max_connections,
     maxConnectionsPerAddress: options.max_connections_per_address,
     logger,
+    ...(ema ? { responder: ema.responder } : {}),
   });
   await server.start();
 
   return {
     server,
+    ...(ema ? { ema } : {}),
     async stop() {
       await server.stop();
+      ema?.close();
       log.info("stopped");
     },
   };
