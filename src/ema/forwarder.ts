@@ -228,6 +228,7 @@ export class EmaForwarder implements EmaStatus {
         port,
         data,
         timeoutMs: Math.max(1, this.config.timeoutMs - (this.now() - started)),
+        limitMs: this.config.timeoutMs,
         quietMs: this.quietMs,
         signal: controller.signal,
       });
@@ -274,7 +275,6 @@ export class EmaForwarder implements EmaStatus {
     // Warn once per change to unreachable; the ECU keeps getting local answers meanwhile.
     if (before !== false) {
       this.log.warn(
-        { reason },
         err instanceof LoopError
           ? `${reason}. Answering locally, as in cloudless mode`
           : `EMA not reachable (${reason}) — answering locally, as in cloudless mode, until it answers again`,

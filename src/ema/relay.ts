@@ -37,6 +37,8 @@ export interface RelayRequest {
   port: number;
   data: Buffer;
   timeoutMs: number;
+  /** The whole limit this request is part of (DNS included), for messages; default timeoutMs. */
+  limitMs?: number;
   quietMs: number;
   /** Largest answer accepted (EMA's answers are tens of bytes; ECU11 chunks ~1 KiB). */
   maxBytes?: number;
@@ -45,6 +47,7 @@ export interface RelayRequest {
 
 export function relay(request: RelayRequest): Promise<Buffer> {
   const { host, port, data, timeoutMs, quietMs, maxBytes = 64 * 1024, signal } = request;
+  const limitMs = request.limitMs ?? timeoutMs;
   const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -74,15 +77,15 @@ export function relay(request: RelayRequest): Promise<Buffer> {
       if (size > 0 && answerState(received()) === "complete") return finish();
       if (!connected) {
         return finish(
-          new RelayError("connect", `no connection to EMA at ${where} within ${timeoutMs} ms`),
+          new RelayError("connect", `no connection to EMA at ${where} within ${limitMs} ms`),
         );
       }
       finish(
         new RelayError(
           "timeout",
           size === 0
-            ? `EMA at ${where} did not answer within ${timeoutMs} ms`
-            : `EMA's answer from ${where} was still incomplete after ${timeoutMs} ms (${size} bytes)`,
+            ? `EMA at ${where} did not answer within ${limitMs} ms`
+            : `EMA's answer from ${where} was still incomplete after ${limitMs} ms (${size} bytes)`,
         ),
       );
     }, timeoutMs);

@@ -22,7 +22,7 @@ test("loop: ema_host is our own listening address and port → refused with a cl
   const started = Date.now();
   const got = await ecuExchange(fw.ports[0] ?? 0, uploadWire(), { expectBytes: 17 });
   assert.equal(got.toString(), UPLOAD_ANSWER);
-  assert.ok(Date.now() - started < 500, "refused at once");
+  assert.ok(Date.now() - started < 800, "refused at once, well before the 1 s limit");
   const line = fw.logs.lines.find((l) => LOOP_LINE.test(l.msg));
   assert.ok(line, "a log line explains the loop");
   assert.equal(line.level, 40);
