@@ -1,8 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { EmaForwarder, type EmaStatus, forwarderConfigFromOptions } from "./ema/forwarder.js";
+import { createHomeAssistantBridge } from "./ha/bridge.js";
 import type { Logger } from "./log.js";
+import type { MqttSettings } from "./mqtt/link.js";
+import { mqttSettingsFromOptions } from "./mqtt/settings.js";
 import { effectiveTimezone } from "./options/load.js";
 import type { Options } from "./options/schema.js";
+import { allowListed } from "./proxy/allowList.js";
 import { ProxyServer } from "./proxy/server.js";
 
 export const DEFAULT_PORTS = [8995, 8996, 8997];
@@ -17,6 +21,8 @@ export interface ServeConfig {
   dataDir: string;
   statusPort?: number;
   logger: Logger;
+  /** Broker resolved elsewhere (e.g. the Supervisor); default: from the mqtt_* options. */
+  mqtt?: MqttSettings;
   /** EMA port for a request on a local port (forwarding mode); default the same port. For tests. */
   emaUpstreamPort?: (localPort: number) => number;
 }
@@ -60,14 +66,33 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     logger,
     ...(ema ? { responder: ema.responder } : {}),
   });
-  await server.start();
+  const bridge = createHomeAssistantBridge({
+    settings: config.mqtt ?? mqttSettingsFromOptions(options),
+    options,
+    dataDir: config.dataDir,
+    logger,
+    mode,
+  });
+  await bridge.start();
+  server.onExchange(
+    allowListed(options.allowed_ecu_ids, (exchange) => bridge.handleExchange(exchange), logger),
+  );
+  try {
+    await server.start();
+  } catch (err) {
+    // The MQTT client would otherwise keep the process alive after a failed start.
+    await bridge.stop();
+    throw err;
+  }
 
   return {
     server,
     ...(ema ? { ema } : {}),
     async stop() {
-      await server.stop();
+      // Requests still waiting for EMA get their local answers now, so the drain is quick.
       ema?.close();
+      // In parallel: both have their own ~1 s limit, and the CLI gives up after 1.8 s.
+      await Promise.all([server.stop(), bridge.stop()]);
       log.info("stopped");
     },
   };
