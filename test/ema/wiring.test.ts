@@ -19,13 +19,13 @@ const REQUESTS = [
   firmwareQuery("/ECU_R_M3/V1.2/ecu-r-m3.bin"),
 ];
 
-async function start(forward: boolean, ema: FakeEma) {
+async function start(forward: boolean, ema: FakeEma, timeoutSeconds = 1) {
   const logs = captureLogs("debug");
   const running = await startProxy({
     options: parseOptions({
       forward_to_ema: forward,
       ema_host: "127.0.0.1",
-      ema_timeout_seconds: 1,
+      ema_timeout_seconds: timeoutSeconds,
       block_firmware_updates: false,
     }),
     host: "127.0.0.1",
@@ -78,4 +78,24 @@ test("forwarding on: startProxy passes the forwarder to the server and exposes i
   assert.ok(
     logs.lines.some((l) => /forwarding to EMA at 127\.0\.0\.1; local answers when EMA/.test(l.msg)),
   );
+});
+
+test("stop while a request waits for a slow EMA: the ECU gets the local answer at once", async (t) => {
+  const ema = await new FakeEma().start(1);
+  ema.behaviour.delayMs = 3000;
+  const { running } = await start(true, ema, 5);
+  t.after(() => ema.stop());
+  const started = Date.now();
+  const answer = ecuExchange(running.server.boundPorts[0] ?? 0, uploadWire(), {
+    expectBytes: 17,
+    timeoutMs: 4000,
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const stopped = running.stop();
+  assert.equal((await answer).toString(), UPLOAD_ANSWER);
+  await stopped;
+  const ms = Date.now() - started;
+  assert.ok(ms < 1500, `answered and stopped after ${ms} ms, not after EMA's 3 s`);
+  assert.equal(running.ema?.stats.emaReachable, undefined, "a cancelled request is no failure");
+  assert.equal(running.ema?.stats.answersFromProxy, 1);
 });
