@@ -13,7 +13,7 @@ const USAGE = `usage:
                   [--status-port N] [--status-host ADDR]
                                      status page on N (loopback unless --status-host)
   ecu-proxy decode [FILE ...]        decode captured messages (or stdin) to JSON lines
-  ecu-proxy simulate --host HOST [--port PORT] [--file FILE]
+  ecu-proxy simulate --host HOST [--port PORT] [--file FILE] [--timezone ZONE]
                                      send an upload like an ECU and check the answer`;
 
 function parsePorts(text: string): number[] {
