@@ -120,6 +120,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
         ports: server.boundPorts,
         onExchange: (listener) => server.onExchange(listener),
         ...(ema ? { ema: () => emaSummary(ema.stats) } : {}),
+        energyToday: (ecuId) => bridge.energyTodayWh(ecuId),
         logger,
       });
     } catch (err) {

@@ -49,6 +49,11 @@ export interface HomeAssistantBridge {
   handleExchange(exchange: Exchange): void;
   /** Publishes `offline`, writes the state file and disconnects (about 1 s at most). */
   stop(): Promise<void>;
+  /**
+   * Today's energy of an ECU in Wh, as its Home Assistant sensor shows it (the status page shows
+   * the same number); undefined for an ECU that never uploaded.
+   */
+  energyTodayWh(ecuId: string): number | undefined;
 }
 
 export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBridge {
@@ -213,6 +218,13 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       } catch (err) {
         log.error({ err }, "cannot publish exchange");
       }
+    },
+
+    energyTodayWh(ecuId) {
+      const ecu = state.ecus[ecuId];
+      if (!ecu) return undefined;
+      // Between local midnight and the next periodic check the counters still hold yesterday.
+      return state.day === localDate(now(), zone) ? ecu.energyTodayMWh / 1000 : 0;
     },
 
     async stop() {

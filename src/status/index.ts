@@ -28,6 +28,8 @@ export interface StatusPageConfig {
   /** Registers the model and the capture store with the proxy server. */
   onExchange: (listener: ExchangeListener) => void;
   ema?: () => EmaSummary;
+  /** Today's energy per ECU, Wh (the Home Assistant bridge's counter). */
+  energyToday?: (ecuId: string) => number | undefined;
   logger: Logger;
   now?: () => number;
 }
@@ -75,10 +77,12 @@ export async function startStatusPage(config: StatusPageConfig): Promise<Running
     captures: () => captures.summary(),
     ...(config.ema ? { ema: config.ema } : {}),
     ...(config.allowedEcuIds ? { allowedEcuIds: config.allowedEcuIds } : {}),
+    ...(config.energyToday ? { energyToday: config.energyToday } : {}),
   });
   model.setPorts(config.ports);
 
-  // Devices and today's chart survive a restart: saved after every upload.
+  // Devices and today's chart survive a restart: saved after every upload (today's energy is
+  // the bridge's, saved with its own state).
   const statePath = join(config.dataDir, STATE_FILE);
   const saved = readIfExists(statePath);
   if (saved !== undefined && !restore(model, saved, now())) {

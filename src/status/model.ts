@@ -3,7 +3,7 @@ import type { Inverter, UploadMessage } from "../protocol/types.js";
 import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
 import { plainAddress } from "./access.js";
-import { TodayTracker } from "./today.js";
+import { TodaySeries } from "./today.js";
 import type {
   CaptureSummary,
   ConnectionInfo,
@@ -39,6 +39,8 @@ export interface StatusModelConfig {
   captures?: () => CaptureSummary;
   /** Option allowed_ecu_ids: other ECUs appear among the exchanges, but get no card. */
   allowedEcuIds?: readonly string[];
+  /** Today's energy per ECU, Wh: the Home Assistant bridge's counter, so page and HA agree. */
+  energyToday?: (ecuId: string) => number | undefined;
 }
 
 export interface SavedStatus {
@@ -106,22 +108,12 @@ function inverterStatus(inv: Inverter): InverterStatus {
   return status;
 }
 
-/** Channel energy of one round, Wh; records kept raw carry none. */
-function roundEnergyWh(upload: UploadMessage): number {
-  let wh = 0;
-  for (const inv of upload.inverters) {
-    if (inv.problem !== undefined || inv.raw !== undefined) continue;
-    for (const ch of inv.channels) wh += ch.energyWh;
-  }
-  return wh;
-}
-
 /**
  * What the status page shows, built from the exchanges the proxy server reports. No I/O: the
  * owner persists today's counters (`today`) and the clock comes from `now`.
  */
 export class StatusModel {
-  readonly today: TodayTracker;
+  readonly today: TodaySeries;
   private readonly now: () => number;
   private ports: number[] = [];
   private readonly lastOnPort = new Map<number, ConnectionInfo>();
@@ -132,7 +124,7 @@ export class StatusModel {
 
   constructor(private readonly config: StatusModelConfig) {
     this.now = config.now ?? Date.now;
-    this.today = new TodayTracker(config.timezone);
+    this.today = new TodaySeries(config.timezone);
   }
 
   /** The ports the proxy really listens on (known only after it started). */
@@ -201,7 +193,7 @@ export class StatusModel {
     const ecus = [...this.ecus.values()].map(
       ({ inverters, ...ecu }): EcuStatus => ({
         ...ecu,
-        energyTodayWh: this.today.energyWh(ecu.id, now),
+        energyTodayWh: this.config.energyToday?.(ecu.id) ?? null,
         series: this.today.series(ecu.id, now),
         inverters: [...inverters.values()],
       }),
@@ -284,7 +276,7 @@ export class StatusModel {
         inv.channels = inv.channels.map((c) => ({ ...c, powerW: 0 }));
       }
     }
-    this.today.addRound(ecu.id, ts, upload.ecu.powerW, roundEnergyWh(upload), receivedAt);
+    this.today.addRound(ecu.id, ts, upload.ecu.powerW, receivedAt);
     for (const listener of this.changeListeners) listener();
   }
 }

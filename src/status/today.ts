@@ -1,10 +1,5 @@
-import dayjs from "dayjs";
-import timezone from "dayjs/plugin/timezone.js";
-import utc from "dayjs/plugin/utc.js";
+import { ecuDate, localDate } from "../ha/time.js";
 import type { PowerPoint } from "./types.js";
-
-dayjs.extend(utc);
-dayjs.extend(timezone);
 
 /**
  * A day has 288 five-minute rounds; this leaves room for ECUs that upload every minute while
@@ -12,34 +7,24 @@ dayjs.extend(timezone);
  */
 export const MAX_ROUNDS_PER_DAY = 1500;
 
-/** `YYYY-MM-DD` of an instant in an IANA zone: the "today" the counters belong to. */
-export function localDate(epochMs: number, zone: string): string {
-  return dayjs(epochMs).tz(zone).format("YYYY-MM-DD");
-}
-
-interface EcuDay {
-  /** Sum of the counted rounds' channel energy, integer mWh so that sums stay exact. */
-  energyMWh: number;
-  /** Counted rounds, sorted by the ECU's own timestamp: [timestamp, powerW]. */
-  rounds: Array<[string, number]>;
-}
-
 export interface TodayFile {
-  version: 1;
+  version: 2;
   day: string;
-  ecus: Record<string, EcuDay>;
+  /** Per ECU, today's rounds sorted by the ECU's own timestamp: [timestamp, powerW]. */
+  ecus: Record<string, Array<[string, number]>>;
 }
 
 /**
- * Today's energy and power chart per ECU. Each (ECU, round timestamp) is counted once, whatever
+ * Today's power chart per ECU: one point per round, each (ECU, round timestamp) once whatever
  * order rounds arrive in (ECUs resend old rounds after outages and at night, protocol.md §5–6),
- * and only rounds dated today count. Everything resets at local midnight of `zone`.
+ * only rounds dated today, all cleared at local midnight of `zone`. Today's energy is not kept
+ * here: the page shows the Home Assistant bridge's counter (src/ha/tracker.ts), so both agree.
  * Pure state: the owner persists `toJSON()` and restores it with `restore()`.
  */
-export class TodayTracker {
+export class TodaySeries {
   private day = "";
   private dayMinute = Number.NaN;
-  private ecus = new Map<string, EcuDay>();
+  private ecus = new Map<string, Array<[string, number]>>();
 
   constructor(private readonly zone: string) {}
 
@@ -58,51 +43,40 @@ export class TodayTracker {
     return today;
   }
 
-  /**
-   * Takes one round. Returns true when it was counted (dated today, not seen before, within the
-   * daily bound).
-   */
-  addRound(ecuId: string, timestamp: string, powerW: number, energyWh: number, nowMs: number) {
-    const today = this.roll(nowMs);
-    // ECU timestamps are local wall time, so their date part is the ECU's local date.
-    if (timestamp.slice(0, 10) !== today) return false;
-    let ecu = this.ecus.get(ecuId);
-    if (!ecu) {
-      ecu = { energyMWh: 0, rounds: [] };
-      this.ecus.set(ecuId, ecu);
+  /** Takes one round; returns true when it was added (dated today, new, within the bound). */
+  addRound(ecuId: string, timestamp: string, powerW: number, nowMs: number): boolean {
+    if (ecuDate(timestamp) !== this.roll(nowMs)) return false;
+    let rounds = this.ecus.get(ecuId);
+    if (!rounds) {
+      rounds = [];
+      this.ecus.set(ecuId, rounds);
     }
-    if (ecu.rounds.length >= MAX_ROUNDS_PER_DAY) return false;
-    const at = insertionIndex(ecu.rounds, timestamp);
-    if (ecu.rounds[at]?.[0] === timestamp) return false;
-    ecu.rounds.splice(at, 0, [timestamp, powerW]);
-    ecu.energyMWh += Math.round(energyWh * 1000);
+    if (rounds.length >= MAX_ROUNDS_PER_DAY) return false;
+    const at = insertionIndex(rounds, timestamp);
+    if (rounds[at]?.[0] === timestamp) return false;
+    rounds.splice(at, 0, [timestamp, powerW]);
     return true;
-  }
-
-  energyWh(ecuId: string, nowMs: number): number {
-    this.roll(nowMs);
-    return (this.ecus.get(ecuId)?.energyMWh ?? 0) / 1000;
   }
 
   series(ecuId: string, nowMs: number): PowerPoint[] {
     this.roll(nowMs);
-    return (this.ecus.get(ecuId)?.rounds ?? []).map(([ts, w]) => ({ t: ts.slice(11, 16), w }));
+    return (this.ecus.get(ecuId) ?? []).map(([ts, w]) => ({ t: ts.slice(11, 16), w }));
   }
 
   toJSON(): TodayFile {
-    return { version: 1, day: this.day, ecus: Object.fromEntries(this.ecus) };
+    return { version: 2, day: this.day, ecus: Object.fromEntries(this.ecus) };
   }
 
   /** Takes back a saved day; a file from another day (or a damaged one) is ignored. */
   restore(saved: unknown, nowMs: number): boolean {
     const today = this.roll(nowMs);
     if (!isTodayFile(saved) || saved.day !== today) return false;
-    for (const [id, ecu] of Object.entries(saved.ecus)) {
-      const rounds = ecu.rounds
-        .filter((r) => r[0].slice(0, 10) === today)
+    for (const [id, rounds] of Object.entries(saved.ecus)) {
+      const kept = rounds
+        .filter((r) => ecuDate(r[0]) === today)
         .slice(0, MAX_ROUNDS_PER_DAY)
         .sort((a, b) => (a[0] < b[0] ? -1 : 1));
-      this.ecus.set(id, { energyMWh: ecu.energyMWh, rounds });
+      this.ecus.set(id, kept);
     }
     return true;
   }
@@ -122,15 +96,12 @@ function insertionIndex(rounds: Array<[string, number]>, timestamp: string): num
 function isTodayFile(value: unknown): value is TodayFile {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Partial<TodayFile>;
-  if (v.version !== 1 || typeof v.day !== "string" || typeof v.ecus !== "object" || !v.ecus) {
+  if (v.version !== 2 || typeof v.day !== "string" || typeof v.ecus !== "object" || !v.ecus) {
     return false;
   }
   return Object.values(v.ecus).every(
-    (e) =>
-      typeof e?.energyMWh === "number" &&
-      Array.isArray(e.rounds) &&
-      e.rounds.every(
-        (r) => Array.isArray(r) && typeof r[0] === "string" && typeof r[1] === "number",
-      ),
+    (rounds) =>
+      Array.isArray(rounds) &&
+      rounds.every((r) => Array.isArray(r) && typeof r[0] === "string" && typeof r[1] === "number"),
   );
 }

@@ -69,7 +69,8 @@ export interface EcuStatus {
   powerW: number | null;
   lifetimeEnergyKWh: number | null;
   invertersOnline: number | null;
-  energyTodayWh: number;
+  /** Today's energy as the Home Assistant sensor shows it; null when not known. */
+  energyTodayWh: number | null;
   series: PowerPoint[];
   inverters: InverterStatus[];
   /** Kinds of message from this ECU the proxy could not decode (e.g. `APS16`): worth a report. */

@@ -3,11 +3,13 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { createHomeAssistantBridge } from "../../src/ha/bridge.js";
+import { parseOptions } from "../../src/options/load.js";
 import { encodeUpload } from "../../src/protocol/build.js";
 import type { ExchangeListener } from "../../src/proxy/exchange.js";
 import { STATE_FILE, startStatusPage } from "../../src/status/index.js";
 import { StatusModel } from "../../src/status/model.js";
-import { MAX_ROUNDS_PER_DAY, TodayTracker } from "../../src/status/today.js";
+import { MAX_ROUNDS_PER_DAY, TodaySeries } from "../../src/status/today.js";
 import type { StatusSnapshot } from "../../src/status/types.js";
 import { ECU_FRAMES, exchangeOf } from "../helpers/exchanges.js";
 import { ECU_ID, UPLOAD_ANSWER, uploadFrame } from "../helpers/fixtures.js";
@@ -28,40 +30,70 @@ function roundAt(hhmmss: string, date = "20240206"): Buffer {
   );
 }
 
-test("today's energy counts each (ECU, round) once, only today's rounds, and resets at local midnight", () => {
-  const today = new TodayTracker(ZONE);
-  assert.equal(today.addRound(ECU_ID, "2024-02-06T11:22:14", 190, CAPTURE_WH, ARRIVAL), true);
-  assert.equal(
-    today.addRound(ECU_ID, "2024-02-06T11:22:14", 190, CAPTURE_WH, ARRIVAL + 1000),
-    false,
-  );
-  assert.equal(today.addRound(ECU_ID, "2024-02-05T11:22:14", 190, 99, ARRIVAL), false, "yesterday");
-  assert.equal(today.addRound(ECU_ID, "2024-02-06T09:00:00", 80, 5, ARRIVAL), true, "late round");
-  assert.equal(today.energyWh(ECU_ID, ARRIVAL), CAPTURE_WH + 5);
-  assert.deepEqual(today.series(ECU_ID, ARRIVAL), [
+test("today's chart keeps each (ECU, round) once, only today's rounds, and clears at local midnight", () => {
+  const today = new TodaySeries(ZONE);
+  assert.equal(today.addRound(ECU_ID, "2024-02-06T11:22:14", 190, ARRIVAL), true);
+  assert.equal(today.addRound(ECU_ID, "2024-02-06T11:22:14", 190, ARRIVAL + 1000), false);
+  assert.equal(today.addRound(ECU_ID, "2024-02-05T11:22:14", 190, ARRIVAL), false, "yesterday");
+  assert.equal(today.addRound(ECU_ID, "2024-02-06T09:00:00", 80, ARRIVAL), true, "late round");
+  const points = [
     { t: "09:00", w: 80 },
     { t: "11:22", w: 190 },
-  ]);
+  ];
+  assert.deepEqual(today.series(ECU_ID, ARRIVAL), points);
   // 23:59 Amsterdam is 22:59 UTC: still the same day; one minute later a new one starts.
-  assert.equal(today.energyWh(ECU_ID, Date.parse("2024-02-06T22:59:00Z")), CAPTURE_WH + 5);
-  assert.equal(today.energyWh(ECU_ID, Date.parse("2024-02-06T23:00:00Z")), 0);
+  assert.deepEqual(today.series(ECU_ID, Date.parse("2024-02-06T22:59:00Z")), points);
   assert.deepEqual(today.series(ECU_ID, Date.parse("2024-02-06T23:00:00Z")), []);
 });
 
+test("today's energy is the Home Assistant bridge's counter, so the page and HA agree", async () => {
+  let now = ARRIVAL;
+  const bridge = createHomeAssistantBridge({
+    settings: undefined,
+    options: parseOptions({ timezone: ZONE }),
+    dataDir: mkdtempSync(join(tmpdir(), "status-bridge-")),
+    logger: captureLogs().logger,
+    mode: "cloudless",
+    now: () => now,
+  });
+  await bridge.start();
+  const model = new StatusModel({
+    mode: "cloudless",
+    timezone: ZONE,
+    version: "t",
+    now: () => now,
+    energyToday: (id) => bridge.energyTodayWh(id),
+  });
+  try {
+    model.handleExchange(exchangeOf(ECU_FRAMES.poll, { at: now }));
+    assert.equal(model.snapshot().ecus[0]?.energyTodayWh, null, "no upload yet: not known");
+    for (const frame of [uploadFrame(), roundAt("090000"), uploadFrame()]) {
+      const ex = exchangeOf(frame, { at: now });
+      bridge.handleExchange(ex);
+      model.handleExchange(ex);
+    }
+    assert.equal(model.snapshot().ecus[0]?.energyTodayWh, 2 * CAPTURE_WH, "each round once");
+    now = Date.parse("2024-02-06T23:00:10Z");
+    assert.equal(model.snapshot().ecus[0]?.energyTodayWh, 0, "a new day starts at local midnight");
+  } finally {
+    await bridge.stop();
+  }
+});
+
 test("a day's rounds are bounded", () => {
-  const today = new TodayTracker("UTC");
+  const today = new TodaySeries("UTC");
   const now = Date.parse("2024-02-06T23:00:00Z");
   for (let i = 0; i < MAX_ROUNDS_PER_DAY + 50; i++) {
     const s = i % 60;
     const m = Math.floor(i / 60) % 60;
     const h = Math.floor(i / 3600);
     const ts = `2024-02-06T${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
-    today.addRound(ECU_ID, ts, 1, 1, now);
+    today.addRound(ECU_ID, ts, 1, now);
   }
   assert.equal(today.series(ECU_ID, now).length, MAX_ROUNDS_PER_DAY);
 });
 
-test("live values follow the newest round; an old round only adds to today's energy", () => {
+test("live values follow the newest round; an old round only adds to today's chart", () => {
   let now = ARRIVAL;
   const model = new StatusModel({
     mode: "cloudless",
@@ -82,7 +114,10 @@ test("live values follow the newest round; an old round only adds to today's ene
   assert.equal(ecu?.lastUploadAt, ARRIVAL);
   assert.equal(ecu?.lastContactAt, ARRIVAL + 1000);
   assert.equal(ecu?.powerW, 190);
-  assert.equal(ecu?.energyTodayWh, 2 * CAPTURE_WH);
+  assert.deepEqual(ecu?.series, [
+    { t: "09:00", w: 190 },
+    { t: "11:22", w: 190 },
+  ]);
   assert.deepEqual(
     ecu?.inverters.map((i) => [
       i.uid,
@@ -228,16 +263,14 @@ test("devices and today's chart survive a restart (saved under the data director
     assert.equal(status.ecus[0]?.id, ECU_ID);
     assert.equal(status.ecus[0]?.lastUploadAt, ARRIVAL);
     assert.equal(status.ecus[0]?.inverters.length, 2);
-    assert.equal(status.ecus[0]?.energyTodayWh, 2 * CAPTURE_WH);
-    assert.equal(second.page.model.today.energyWh(ECU_ID, ARRIVAL), 2 * CAPTURE_WH);
     assert.deepEqual(second.page.model.today.series(ECU_ID, ARRIVAL), [
       { t: "10:00", w: 190 },
       { t: "11:22", w: 190 },
     ]);
     assert.equal(second.page.captures.list().length, 1, "captures were kept too (one sample)");
-    // The same round after the restart is still counted once.
+    // The same round after the restart is still one point.
     second.send(uploadFrame());
-    assert.equal(second.page.model.snapshot().ecus[0]?.energyTodayWh, 2 * CAPTURE_WH);
+    assert.equal(second.page.model.snapshot().ecus[0]?.series.length, 2);
   } finally {
     await second.page.stop();
   }

@@ -222,7 +222,10 @@ function ecuCard(ecu, now) {
       "div",
       "stats",
       stat("Power", fmt(ecu.powerW, 0, "W")),
-      stat("Today", uploaded ? fmt(ecu.energyTodayWh / 1000, 3, "kWh") : "—"),
+      stat(
+        "Today",
+        uploaded && ecu.energyTodayWh !== null ? fmt(ecu.energyTodayWh / 1000, 3, "kWh") : "—",
+      ),
       stat("Lifetime", fmt(ecu.lifetimeEnergyKWh, 1, "kWh")),
       stat("Inverters online", uploaded ? `${online} / ${ecu.inverters.length}` : "—"),
       stat(
