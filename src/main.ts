@@ -95,6 +95,10 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     mode,
   });
   await bridge.start();
+  if (ema) {
+    bridge.setEmaDiagnostics(ema.stats);
+    ema.onStatsChange((stats) => bridge.setEmaDiagnostics(stats));
+  }
   server.onExchange(
     allowListed(options.allowed_ecu_ids, (exchange) => bridge.handleExchange(exchange), logger),
   );
