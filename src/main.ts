@@ -1,7 +1,11 @@
 import { mkdirSync } from "node:fs";
+import { createHomeAssistantBridge } from "./ha/bridge.js";
 import type { Logger } from "./log.js";
+import type { MqttSettings } from "./mqtt/link.js";
+import { mqttSettingsFromOptions } from "./mqtt/settings.js";
 import { effectiveTimezone } from "./options/load.js";
 import type { Options } from "./options/schema.js";
+import { allowListed } from "./proxy/allowList.js";
 import { ProxyServer } from "./proxy/server.js";
 
 export const DEFAULT_PORTS = [8995, 8996, 8997];
@@ -16,6 +20,8 @@ export interface ServeConfig {
   dataDir: string;
   statusPort?: number;
   logger: Logger;
+  /** Broker resolved elsewhere (e.g. the Supervisor); default: from the mqtt_* options. */
+  mqtt?: MqttSettings;
 }
 
 export interface RunningProxy {
@@ -43,12 +49,30 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     maxConnectionsPerAddress: options.max_connections_per_address,
     logger,
   });
-  await server.start();
+  const bridge = createHomeAssistantBridge({
+    settings: config.mqtt ?? mqttSettingsFromOptions(options),
+    options,
+    dataDir: config.dataDir,
+    logger,
+    mode,
+  });
+  await bridge.start();
+  server.onExchange(
+    allowListed(options.allowed_ecu_ids, (exchange) => bridge.handleExchange(exchange), logger),
+  );
+  try {
+    await server.start();
+  } catch (err) {
+    // The MQTT client would otherwise keep the process alive after a failed start.
+    await bridge.stop();
+    throw err;
+  }
 
   return {
     server,
     async stop() {
-      await server.stop();
+      // In parallel: both have their own ~1 s limit, and the CLI gives up after 1.8 s.
+      await Promise.all([server.stop(), bridge.stop()]);
       log.info("stopped");
     },
   };

@@ -157,7 +157,7 @@ export class ProxyServer {
       closed: new Promise((resolve) => socket.once("close", () => resolve())),
     };
     this.connections.add(connection);
-    const log = this.log.child({ remote, port });
+    const log = this.log.child({ remote: `${remote}:${socket.remotePort ?? 0}`, port });
     const framer = new Framer(this.config.maxMessageBytes);
 
     socket.setNoDelay(true);

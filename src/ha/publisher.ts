@@ -1,0 +1,92 @@
+/**
+ * Turns device records into MQTT messages: discovery (only when its bytes changed since the
+ * last connect), availability and JSON states (every time). Knows nothing about connections:
+ * it writes to a `Sink`, which drops messages while the broker is away.
+ */
+import { type DiscoveryContext, ecuDiscovery, inverterDiscovery } from "./discovery.js";
+import type { EcuRecord, InverterRecord } from "./model.js";
+import { stableStringify } from "./stableJson.js";
+import type { Topics } from "./topics.js";
+import { ecuValues, inverterValues, type ProxyMode } from "./values.js";
+
+export interface Sink {
+  publish(topic: string, payload: string, retain: boolean): void;
+}
+
+export class Publisher {
+  /** Discovery bytes sent per topic since the last (re)connect or HA restart. */
+  private readonly sentConfigs = new Map<string, string>();
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly ctx: DiscoveryContext,
+    private readonly mode: ProxyMode,
+    private readonly zone: string,
+  ) {}
+
+  private get topics(): Topics {
+    return this.ctx.topics;
+  }
+
+  /** After a reconnect or an HA restart every config must go out again. */
+  forgetSentConfigs(): void {
+    this.sentConfigs.clear();
+  }
+
+  private publishConfig(topic: string, payload: unknown): void {
+    const text = stableStringify(payload);
+    if (this.sentConfigs.get(topic) === text) return;
+    this.sink.publish(topic, text, true);
+    this.sentConfigs.set(topic, text);
+  }
+
+  /** ECUs known only from contacts (no upload yet) have no model and are not announced. */
+  publishEcu(ecu: EcuRecord): void {
+    if (ecu.model === null) return;
+    const message = ecuDiscovery(this.ctx, { id: ecu.id, model: ecu.model });
+    this.publishConfig(message.topic, message.payload);
+    this.sink.publish(this.topics.ecuAvailability(ecu.id), ecu.online ? "online" : "offline", true);
+    this.publishEcuState(ecu);
+  }
+
+  publishEcuState(ecu: EcuRecord): void {
+    if (ecu.model === null) return;
+    const values = ecuValues(ecu, this.mode, this.zone);
+    this.sink.publish(this.topics.ecuState(ecu.id), stableStringify(values), true);
+  }
+
+  publishInverter(inv: InverterRecord): void {
+    const message = inverterDiscovery(this.ctx, {
+      uid: inv.uid,
+      ecuId: inv.ecuId,
+      model: inv.model,
+      typeCode: inv.typeCode,
+      channelCount: inv.channels.length,
+    });
+    this.publishConfig(message.topic, message.payload);
+    this.sink.publish(
+      this.topics.inverterState(inv.uid),
+      stableStringify(inverterValues(inv)),
+      true,
+    );
+  }
+
+  /** Empty retained payloads make HA delete the device and the broker forget the messages. */
+  removeEcu(ecuId: string): void {
+    for (const topic of [
+      this.topics.ecuConfig(ecuId),
+      this.topics.ecuState(ecuId),
+      this.topics.ecuAvailability(ecuId),
+    ]) {
+      this.sink.publish(topic, "", true);
+      this.sentConfigs.delete(topic);
+    }
+  }
+
+  removeInverter(uid: string): void {
+    for (const topic of [this.topics.inverterConfig(uid), this.topics.inverterState(uid)]) {
+      this.sink.publish(topic, "", true);
+      this.sentConfigs.delete(topic);
+    }
+  }
+}
