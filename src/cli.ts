@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { createLogger } from "./log.js";
 import { DEFAULT_PORTS, OTA_PORT, startProxy } from "./main.js";
 import { loadOptions, OptionsError } from "./options/load.js";
+import { resolveMqttSettings } from "./supervisor/mqttService.js";
 import { decodeStream } from "./tools/decodeFile.js";
 import { simulate } from "./tools/simulate.js";
 
@@ -42,8 +43,11 @@ async function serve(argv: string[]): Promise<number> {
     ? parsePorts(values.ports)
     : [...DEFAULT_PORTS, ...(options.ota_listener ? [OTA_PORT] : [])];
   const statusPort = values["status-port"] ? Number(values["status-port"]) : options.status_port;
+  // mqtt_host from the options, else the Supervisor's MQTT service (add-on), else no MQTT.
+  const mqtt = await resolveMqttSettings(options, process.env, { logger });
   const running = await startProxy({
     options,
+    ...(mqtt ? { mqtt } : {}),
     host: values.host,
     ports,
     dataDir: values["data-dir"],

@@ -6,17 +6,11 @@
  * answers ECUs. Never logs the token or a password.
  */
 import type { Logger } from "../log.js";
+import type { MqttSettings } from "../mqtt/link.js";
+import { mqttSettingsFromOptions } from "../mqtt/settings.js";
 import type { Options } from "../options/schema.js";
 
-export interface MqttSettings {
-  host: string;
-  port: number;
-  username?: string;
-  password?: string;
-  tls: boolean;
-  /** Where the settings came from, for the log. */
-  source: "options" | "supervisor";
-}
+export type { MqttSettings };
 
 export interface ResolveDeps {
   logger: Logger;
@@ -39,19 +33,6 @@ interface SupervisorMqttData {
   password?: unknown;
   protocol?: unknown;
   addon?: unknown;
-}
-
-function fromOptions(options: Options): MqttSettings {
-  const tls = options.mqtt_tls ?? false;
-  const settings: MqttSettings = {
-    host: options.mqtt_host ?? "",
-    port: options.mqtt_port ?? (tls ? 8883 : 1883),
-    tls,
-    source: "options",
-  };
-  if (options.mqtt_username) settings.username = options.mqtt_username;
-  if (options.mqtt_password) settings.password = options.mqtt_password;
-  return settings;
 }
 
 /** Asks the Supervisor for the MQTT service; undefined (and one log line) when it cannot. */
@@ -116,7 +97,6 @@ export async function fetchSupervisorMqtt(
     host: data.host,
     port,
     tls: data.ssl === true,
-    source: "supervisor",
   };
   if (typeof data.username === "string" && data.username) settings.username = data.username;
   if (typeof data.password === "string" && data.password) settings.password = data.password;
@@ -136,8 +116,15 @@ export async function resolveMqttSettings(
   env: NodeJS.ProcessEnv,
   deps: ResolveDeps,
 ): Promise<MqttSettings | undefined> {
-  if (options.mqtt_host) return fromOptions(options);
   const log = deps.logger.child({ module: "supervisor" });
+  const fromOptions = mqttSettingsFromOptions(options);
+  if (fromOptions) {
+    log.info(
+      { host: fromOptions.host, port: fromOptions.port },
+      "using the MQTT broker from the options",
+    );
+    return fromOptions;
+  }
   if (options.mqtt_username || options.mqtt_password || options.mqtt_port) {
     log.warn("mqtt_port/mqtt_username/mqtt_password are ignored while mqtt_host is empty");
   }

@@ -110,16 +110,15 @@ describe("resolveMqttSettings", () => {
         tls: false,
         username: "u",
         password: "p",
-        source: "options",
       },
     );
     assert.deepEqual(
       await resolveMqttSettings(parseOptions({ mqtt_host: "b", mqtt_tls: true }), env, deps),
-      { host: "b", port: 8883, tls: true, source: "options" },
+      { host: "b", port: 8883, tls: true },
     );
     assert.deepEqual(
       await resolveMqttSettings(parseOptions({ mqtt_host: "b", mqtt_port: 1884 }), env, deps),
-      { host: "b", port: 1884, tls: false, source: "options" },
+      { host: "b", port: 1884, tls: false },
     );
     assert.equal(seenAuth.length, before, "the Supervisor is not asked");
   });
@@ -138,7 +137,6 @@ describe("resolveMqttSettings", () => {
       tls: false,
       username: "addons",
       password: PASSWORD,
-      source: "supervisor",
     });
     assert.equal(seenAuth.at(-1), `Bearer ${TOKEN}`);
     assert.match(logText, /using the MQTT broker from the Supervisor/);
