@@ -18,7 +18,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts --omit=optional
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build \
+    && npm prune --omit=dev --no-audit --no-fund \
+    && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete
 
 # --- final stage: Node, production node_modules, dist/, package.json, rootfs, run.sh ----------
 FROM ${BUILD_FROM}
