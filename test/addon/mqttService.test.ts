@@ -1,73 +1,22 @@
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "../../src/log.js";
 import { parseOptions } from "../../src/options/load.js";
 import { resolveMqttSettings } from "../../src/supervisor/mqttService.js";
+import { FakeSupervisor } from "./fakeSupervisor.js";
 
 const TOKEN = "supervisor-token-5f1e9a";
 const PASSWORD = "Ahz0quu7ohsh";
 
-/**
- * A loopback stand-in for the Supervisor's `GET /services/mqtt`, answering as documented
- * (supervisor api/services.py, api/utils.py api_process, api/middleware/security.py): 401 text
- * without a bearer token, 403 for an unknown token, 400 `{"result":"error","message":"Service
- * not enabled"}` when no add-on provides MQTT, else 200 `{"result":"ok","data":{...}}`.
- */
-type Mode = "ok" | "not-enabled" | "hang" | "garbage";
-let mode: Mode = "ok";
-const seenAuth: (string | undefined)[] = [];
-
-function supervisor(req: IncomingMessage, res: ServerResponse): void {
-  seenAuth.push(req.headers.authorization);
-  const json = (status: number, body: unknown) => {
-    res.writeHead(status, { "Content-Type": "application/json" });
-    res.end(JSON.stringify(body));
-  };
-  const auth = req.headers.authorization;
-  if (!auth?.startsWith("Bearer ")) {
-    res.writeHead(401, { "Content-Type": "text/plain; charset=utf-8" });
-    res.end("401: Unauthorized");
-    return;
-  }
-  if (auth !== `Bearer ${TOKEN}`) {
-    res.writeHead(403, { "Content-Type": "text/plain; charset=utf-8" });
-    res.end("403: Forbidden");
-    return;
-  }
-  if (req.method !== "GET" || req.url !== "/services/mqtt") {
-    json(404, { result: "error", message: "Not found" });
-    return;
-  }
-  switch (mode) {
-    case "ok":
-      json(200, {
-        result: "ok",
-        data: {
-          addon: "core_mosquitto",
-          host: "core-mosquitto",
-          port: 1883,
-          ssl: false,
-          protocol: "3.1.1",
-          username: "addons",
-          password: PASSWORD,
-        },
-      });
-      return;
-    case "not-enabled":
-      json(400, { result: "error", message: "Service not enabled" });
-      return;
-    case "garbage":
-      json(200, { result: "ok", data: { host: "", port: "x" } });
-      return;
-    case "hang":
-      return; // never answers; the client's timeout must end the wait
-  }
-}
-
-let server: Server;
+const supervisor = new FakeSupervisor(TOKEN, {
+  host: "core-mosquitto",
+  port: 1883,
+  ssl: false,
+  username: "addons",
+  password: PASSWORD,
+});
+const seenAuth = supervisor.seenAuth;
 let baseUrl: string;
 let logText = "";
 
@@ -84,14 +33,9 @@ function logger() {
 }
 
 before(async () => {
-  server = createServer(supervisor);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = await supervisor.listen();
 });
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+after(() => supervisor.close());
 
 describe("resolveMqttSettings", () => {
   test("the user's mqtt_host wins; port defaults to 1883, or 8883 with TLS", async () => {
@@ -124,7 +68,7 @@ describe("resolveMqttSettings", () => {
   });
 
   test("empty mqtt_host + SUPERVISOR_TOKEN: uses the Supervisor's MQTT service", async () => {
-    mode = "ok";
+    supervisor.mode = "ok";
     logText = "";
     const settings = await resolveMqttSettings(
       parseOptions({ mqtt_host: "" }),
@@ -144,7 +88,7 @@ describe("resolveMqttSettings", () => {
   });
 
   test("'Service not enabled' (no Mosquitto add-on): undefined and a hint in the log", async () => {
-    mode = "not-enabled";
+    supervisor.mode = "not-enabled";
     logText = "";
     const settings = await resolveMqttSettings(
       parseOptions({}),
@@ -158,7 +102,7 @@ describe("resolveMqttSettings", () => {
   });
 
   test("a token the Supervisor refuses: undefined, status in the log, token not", async () => {
-    mode = "ok";
+    supervisor.mode = "ok";
     logText = "";
     const settings = await resolveMqttSettings(
       parseOptions({}),
@@ -176,7 +120,7 @@ describe("resolveMqttSettings", () => {
   });
 
   test("a Supervisor that does not answer: undefined after the timeout", async () => {
-    mode = "hang";
+    supervisor.mode = "hang";
     logText = "";
     const started = Date.now();
     const settings = await resolveMqttSettings(
@@ -187,7 +131,7 @@ describe("resolveMqttSettings", () => {
     assert.equal(settings, undefined);
     assert.ok(Date.now() - started < 3000);
     assert.match(logText, /cannot reach the Supervisor/);
-    server.closeAllConnections();
+    supervisor.dropConnections();
   });
 
   test("no Supervisor at all (connection refused): undefined", async () => {
@@ -202,7 +146,7 @@ describe("resolveMqttSettings", () => {
   });
 
   test("an answer without a usable broker: undefined", async () => {
-    mode = "garbage";
+    supervisor.mode = "garbage";
     const settings = await resolveMqttSettings(
       parseOptions({}),
       { SUPERVISOR_TOKEN: TOKEN },
