@@ -11,7 +11,7 @@ import { simulate } from "./tools/simulate.js";
 const USAGE = `usage:
   ecu-proxy serve [--options FILE] [--ports 8995,8996,8997] [--host ADDR] [--data-dir DIR] [--status-port N]
   ecu-proxy decode [FILE ...]        decode captured messages (or stdin) to JSON lines
-  ecu-proxy simulate --host HOST [--port PORT] [--file FILE]
+  ecu-proxy simulate --host HOST [--port PORT] [--file FILE] [--timezone ZONE]
                                      send an upload like an ECU and check the answer`;
 
 function parsePorts(text: string): number[] {

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { EmaForwarder, type EmaStatus, forwarderConfigFromOptions } from "./ema/forwarder.js";
 import { createHomeAssistantBridge } from "./ha/bridge.js";
 import type { Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/link.js";
@@ -22,10 +23,14 @@ export interface ServeConfig {
   logger: Logger;
   /** Broker resolved elsewhere (e.g. the Supervisor); default: from the mqtt_* options. */
   mqtt?: MqttSettings;
+  /** EMA port for a request on a local port (forwarding mode); default the same port. For tests. */
+  emaUpstreamPort?: (localPort: number) => number;
 }
 
 export interface RunningProxy {
   server: ProxyServer;
+  /** Forwarding diagnostics (EMA reachable, answers from EMA/proxy); only when forward_to_ema. */
+  ema?: EmaStatus;
   stop(): Promise<void>;
 }
 
@@ -40,6 +45,17 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     `starting APsystems ECU proxy (${mode})`,
   );
 
+  // Nothing is sent to EMA, and nothing resolved, unless forwarding is on.
+  const ema: EmaForwarder | undefined = options.forward_to_ema
+    ? new EmaForwarder({
+        ...forwarderConfigFromOptions(options),
+        logger,
+        listeningPorts: (): number[] => server.boundPorts,
+        ...(config.emaUpstreamPort ? { upstreamPort: config.emaUpstreamPort } : {}),
+      })
+    : undefined;
+  if (ema) log.info(ema.describe());
+
   const server = new ProxyServer({
     host: config.host,
     ports: config.ports,
@@ -48,6 +64,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     maxConnections: options.max_connections,
     maxConnectionsPerAddress: options.max_connections_per_address,
     logger,
+    ...(ema ? { responder: ema.responder } : {}),
   });
   const bridge = createHomeAssistantBridge({
     settings: config.mqtt ?? mqttSettingsFromOptions(options),
@@ -57,6 +74,10 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     mode,
   });
   await bridge.start();
+  if (ema) {
+    bridge.setEmaDiagnostics(ema.stats);
+    ema.onStatsChange((stats) => bridge.setEmaDiagnostics(stats));
+  }
   server.onExchange(
     allowListed(options.allowed_ecu_ids, (exchange) => bridge.handleExchange(exchange), logger),
   );
@@ -70,7 +91,10 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
 
   return {
     server,
+    ...(ema ? { ema } : {}),
     async stop() {
+      // Requests still waiting for EMA get their local answers now, so the drain is quick.
+      ema?.close();
       // In parallel: both have their own ~1 s limit, and the CLI gives up after 1.8 s.
       await Promise.all([server.stop(), bridge.stop()]);
       log.info("stopped");

@@ -17,7 +17,7 @@ import { StateStore } from "./store.js";
 import { localDate } from "./time.js";
 import { makeTopics } from "./topics.js";
 import { applyUpload, expireOffline, findStale, recordContact, rollover } from "./tracker.js";
-import type { ProxyMode } from "./values.js";
+import type { EmaDiagnostics, ProxyMode } from "./values.js";
 
 export type { MqttSettings } from "../mqtt/link.js";
 export type { ProxyMode } from "./values.js";
@@ -49,6 +49,8 @@ export interface HomeAssistantBridge {
   handleExchange(exchange: Exchange): void;
   /** Publishes `offline`, writes the state file and disconnects (about 1 s at most). */
   stop(): Promise<void>;
+  /** Forwarding mode: the EMA forwarder's figures for the ECUs' diagnostic sensors. */
+  setEmaDiagnostics(ema: EmaDiagnostics): void;
 }
 
 export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBridge {
@@ -109,12 +111,12 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       },
       "upload tracked",
     );
+    store.save(state);
     publisher.publishEcu(ecu);
     for (const uid of outcome.inverters) {
       const inv = state.inverters[uid];
       if (inv) publisher.publishInverter(inv);
     }
-    store.save(state);
   }
 
   function check(): void {
@@ -160,6 +162,16 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
   }
 
   return {
+    setEmaDiagnostics(ema) {
+      const before = publisher.ema;
+      publisher.ema = { ...ema };
+      const reachabilityChanged = before?.emaReachable !== ema.emaReachable;
+      // Counters move with every ECU request; states go out with the next upload anyway, so
+      // only a change of reachability is worth an immediate publish.
+      if (running && (reachabilityChanged || before === undefined)) {
+        for (const ecu of Object.values(state.ecus)) publisher.publishEcuState(ecu);
+      }
+    },
     async start() {
       state = store.load();
       running = true;

@@ -133,3 +133,11 @@ test("serve stops at start with a message naming a bad option", () => {
   assert.equal(code, 2);
   assert.match(stderr, /option 'idle_timeout_seconds' must be of type integer/);
 });
+
+test("simulate stamps its upload with the wall clock of --timezone", async () => {
+  const { wallClockStamp } = await import("../../src/tools/simulate.js");
+  const instant = new Date("2026-07-01T10:00:00Z");
+  assert.equal(wallClockStamp(instant, "Europe/Amsterdam"), "20260701120000");
+  assert.equal(wallClockStamp(instant, "Pacific/Auckland"), "20260701220000");
+  assert.equal(wallClockStamp(new Date("2026-01-01T00:00:00Z"), "UTC"), "20260101000000");
+});
