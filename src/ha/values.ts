@@ -18,10 +18,10 @@ export interface EcuValues {
   last_upload: string | null;
   last_contact: string | null;
   proxy_mode: ProxyMode;
-  /** Forwarding diagnostics; null in cloudless mode (their entities are not announced then). */
-  ema_reachable: "ON" | "OFF" | null;
-  answers_from_ema: number | null;
-  answers_from_proxy: number | null;
+  /** Forwarding diagnostics; absent in cloudless mode (their entities are not announced then). */
+  ema_reachable?: "ON" | "OFF" | null;
+  answers_from_ema?: number;
+  answers_from_proxy?: number;
 }
 
 /** What the EMA forwarder reports (src/ema), as far as Home Assistant shows it. */
@@ -68,9 +68,11 @@ export function ecuValues(
       ecu.lastRoundTimestamp === null ? null : ecuTimestampToIso(ecu.lastRoundTimestamp, zone),
     last_contact: ecu.lastContactAt === null ? null : epochToIso(ecu.lastContactAt, zone),
     proxy_mode: mode,
-    ema_reachable: ema?.emaReachable === undefined ? null : ema.emaReachable ? "ON" : "OFF",
-    answers_from_ema: ema ? ema.answersFromEma : null,
-    answers_from_proxy: ema ? ema.answersFromProxy : null,
+    ...(ema && {
+      ema_reachable: ema.emaReachable === undefined ? null : ema.emaReachable ? "ON" : "OFF",
+      answers_from_ema: ema.answersFromEma,
+      answers_from_proxy: ema.answersFromProxy,
+    }),
   };
 }
 
