@@ -5,6 +5,7 @@ import { createLogger } from "./log.js";
 import { DEFAULT_PORTS, OTA_PORT, startProxy } from "./main.js";
 import { loadOptions, OptionsError } from "./options/load.js";
 import { INGRESS_PORT, inAddon } from "./status/access.js";
+import { resolveMqttSettings } from "./supervisor/mqttService.js";
 import { decodeStream } from "./tools/decodeFile.js";
 import { simulate } from "./tools/simulate.js";
 
@@ -62,8 +63,11 @@ async function serve(argv: string[]): Promise<number> {
       "status page is not on the ingress port: the add-on's Open Web UI will not reach it",
     );
   }
+  // mqtt_host from the options, else the Supervisor's MQTT service (add-on), else no MQTT.
+  const mqtt = await resolveMqttSettings(options, process.env, { logger });
   const running = await startProxy({
     options,
+    ...(mqtt ? { mqtt } : {}),
     host: values.host,
     ports,
     dataDir: values["data-dir"],
