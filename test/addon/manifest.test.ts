@@ -55,7 +55,9 @@ describe("config.yaml", () => {
     assert.equal(config.url, "https://github.com/apsystems-ecu-proxy/apsystems-ecu-proxy");
     assert.equal(config.image, undefined, "no image: the Supervisor builds the Dockerfile");
     assert.equal(config.watchdog, undefined, "the linter rejects watchdog; HEALTHCHECK is used");
-    assert.equal(config.ingress, undefined, "the status page (ingress) is a later issue");
+    assert.equal(config.ingress, true, "the status page opens through ingress");
+    assert.equal(config.ingress_port, undefined, "8099 is the Supervisor's default (linter rule)");
+    assert.match(String(config.panel_icon), /^mdi:[a-z0-9-]+$/);
   });
 
   test("services match the Supervisor's pattern and ask for MQTT", () => {
