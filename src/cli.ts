@@ -4,13 +4,17 @@ import { parseArgs } from "node:util";
 import { createLogger } from "./log.js";
 import { DEFAULT_PORTS, OTA_PORT, startProxy } from "./main.js";
 import { loadOptions, OptionsError } from "./options/load.js";
+import { INGRESS_PORT, inAddon } from "./status/access.js";
+import { resolveMqttSettings } from "./supervisor/mqttService.js";
 import { decodeStream } from "./tools/decodeFile.js";
 import { simulate } from "./tools/simulate.js";
 
 const USAGE = `usage:
-  ecu-proxy serve [--options FILE] [--ports 8995,8996,8997] [--host ADDR] [--data-dir DIR] [--status-port N]
+  ecu-proxy serve [--options FILE] [--ports 8995,8996,8997] [--host ADDR] [--data-dir DIR]
+                  [--status-port N] [--status-host ADDR]
+                                     status page on N (loopback unless --status-host)
   ecu-proxy decode [FILE ...]        decode captured messages (or stdin) to JSON lines
-  ecu-proxy simulate --host HOST [--port PORT] [--file FILE]
+  ecu-proxy simulate --host HOST [--port PORT] [--file FILE] [--timezone ZONE]
                                      send an upload like an ECU and check the answer`;
 
 function parsePorts(text: string): number[] {
@@ -19,6 +23,14 @@ function parsePorts(text: string): number[] {
     throw new OptionsError([`--ports '${text}' must be a comma-separated list of port numbers`]);
   }
   return ports;
+}
+
+function parseStatusPort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new OptionsError([`--status-port '${text}' must be a port number`]);
+  }
+  return port;
 }
 
 async function serve(argv: string[]): Promise<number> {
@@ -30,6 +42,7 @@ async function serve(argv: string[]): Promise<number> {
       host: { type: "string", default: "0.0.0.0" },
       "data-dir": { type: "string", default: "data" },
       "status-port": { type: "string" },
+      "status-host": { type: "string" },
     },
     strict: true,
   });
@@ -41,13 +54,25 @@ async function serve(argv: string[]): Promise<number> {
   const ports = values.ports
     ? parsePorts(values.ports)
     : [...DEFAULT_PORTS, ...(options.ota_listener ? [OTA_PORT] : [])];
-  const statusPort = values["status-port"] ? Number(values["status-port"]) : options.status_port;
+  const statusPort = values["status-port"]
+    ? parseStatusPort(values["status-port"])
+    : (options.status_port ?? (inAddon() ? INGRESS_PORT : undefined));
+  if (inAddon() && statusPort !== INGRESS_PORT) {
+    logger.warn(
+      { statusPort, ingressPort: INGRESS_PORT },
+      "status page is not on the ingress port: the add-on's Open Web UI will not reach it",
+    );
+  }
+  // mqtt_host from the options, else the Supervisor's MQTT service (add-on), else no MQTT.
+  const mqtt = await resolveMqttSettings(options, process.env, { logger });
   const running = await startProxy({
     options,
+    ...(mqtt ? { mqtt } : {}),
     host: values.host,
     ports,
     dataDir: values["data-dir"],
     ...(statusPort !== undefined ? { statusPort } : {}),
+    ...(values["status-host"] ? { statusAccess: { host: values["status-host"] } } : {}),
     logger,
   });
   return new Promise<number>((resolve) => {

@@ -1,4 +1,10 @@
 import { mkdirSync } from "node:fs";
+import {
+  EmaForwarder,
+  type EmaStats,
+  type EmaStatus,
+  forwarderConfigFromOptions,
+} from "./ema/forwarder.js";
 import { createHomeAssistantBridge } from "./ha/bridge.js";
 import type { Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/link.js";
@@ -7,6 +13,9 @@ import { effectiveTimezone } from "./options/load.js";
 import type { Options } from "./options/schema.js";
 import { allowListed } from "./proxy/allowList.js";
 import { ProxyServer } from "./proxy/server.js";
+import type { StatusAccess } from "./status/access.js";
+import { type RunningStatusPage, startStatusPage } from "./status/index.js";
+import type { EmaSummary } from "./status/types.js";
 
 export const DEFAULT_PORTS = [8995, 8996, 8997];
 /** The WiFi-module OTA port, only with option ota_listener (§8). */
@@ -19,14 +28,31 @@ export interface ServeConfig {
   ports: number[];
   dataDir: string;
   statusPort?: number;
+  /** Where the status page listens and who may read it; default: by add-on or not. */
+  statusAccess?: Partial<StatusAccess>;
   logger: Logger;
   /** Broker resolved elsewhere (e.g. the Supervisor); default: from the mqtt_* options. */
   mqtt?: MqttSettings;
+  /** EMA port for a request on a local port (forwarding mode); default the same port. For tests. */
+  emaUpstreamPort?: (localPort: number) => number;
 }
 
 export interface RunningProxy {
   server: ProxyServer;
+  /** Forwarding diagnostics (EMA reachable, answers from EMA/proxy); only when forward_to_ema. */
+  ema?: EmaStatus;
+  status?: RunningStatusPage;
   stop(): Promise<void>;
+}
+
+/** The forwarder's stats as the status page shows them. */
+function emaSummary(stats: EmaStats): EmaSummary {
+  return {
+    reachable: stats.emaReachable ?? null,
+    answersFromEma: stats.answersFromEma,
+    answersFromProxy: stats.answersFromProxy,
+    ...(stats.lastEmaError !== undefined ? { lastError: stats.lastEmaError } : {}),
+  };
 }
 
 /** Wires the parts together and starts them; the caller owns signals and exit codes. */
@@ -40,6 +66,17 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     `starting APsystems ECU proxy (${mode})`,
   );
 
+  // Nothing is sent to EMA, and nothing resolved, unless forwarding is on.
+  const ema: EmaForwarder | undefined = options.forward_to_ema
+    ? new EmaForwarder({
+        ...forwarderConfigFromOptions(options),
+        logger,
+        listeningPorts: (): number[] => server.boundPorts,
+        ...(config.emaUpstreamPort ? { upstreamPort: config.emaUpstreamPort } : {}),
+      })
+    : undefined;
+  if (ema) log.info(ema.describe());
+
   const server = new ProxyServer({
     host: config.host,
     ports: config.ports,
@@ -48,6 +85,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     maxConnections: options.max_connections,
     maxConnectionsPerAddress: options.max_connections_per_address,
     logger,
+    ...(ema ? { responder: ema.responder } : {}),
   });
   const bridge = createHomeAssistantBridge({
     settings: config.mqtt ?? mqttSettingsFromOptions(options),
@@ -57,6 +95,10 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     mode,
   });
   await bridge.start();
+  if (ema) {
+    bridge.setEmaDiagnostics(ema.stats);
+    ema.onStatsChange((stats) => bridge.setEmaDiagnostics(stats));
+  }
   server.onExchange(
     allowListed(options.allowed_ecu_ids, (exchange) => bridge.handleExchange(exchange), logger),
   );
@@ -68,11 +110,39 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     throw err;
   }
 
+  let status: RunningStatusPage | undefined;
+  if (config.statusPort !== undefined) {
+    try {
+      status = await startStatusPage({
+        port: config.statusPort,
+        mode,
+        timezone: effectiveTimezone(options),
+        dataDir: config.dataDir,
+        captureMaxBytes: options.capture_max_kib * 1024,
+        allowedEcuIds: options.allowed_ecu_ids,
+        ...(config.statusAccess ? { access: config.statusAccess } : {}),
+        ports: server.boundPorts,
+        onExchange: (listener) => server.onExchange(listener),
+        ...(ema ? { ema: () => emaSummary(ema.stats) } : {}),
+        energyToday: (ecuId) => bridge.energyTodayWh(ecuId),
+        logger,
+      });
+    } catch (err) {
+      // The page is a diagnostic: without it the ECUs must still get their answers.
+      log.error({ err }, `status page not started: ${(err as Error).message}`);
+    }
+  }
+
   return {
     server,
+    ...(ema ? { ema } : {}),
+    ...(status ? { status } : {}),
     async stop() {
-      // In parallel: both have their own ~1 s limit, and the CLI gives up after 1.8 s.
-      await Promise.all([server.stop(), bridge.stop()]);
+      // Requests still waiting for EMA get their local answers now, so the drain is quick.
+      ema?.close();
+      // In parallel: both have their own ~1 s limit, and the CLI gives up after 1.8 s. The
+      // status page saves its files after the last exchange.
+      await Promise.all([server.stop().then(() => status?.stop()), bridge.stop()]);
       log.info("stopped");
     },
   };

@@ -17,7 +17,7 @@ import { StateStore } from "./store.js";
 import { localDate } from "./time.js";
 import { makeTopics } from "./topics.js";
 import { applyUpload, expireOffline, findStale, recordContact, rollover } from "./tracker.js";
-import type { ProxyMode } from "./values.js";
+import type { EmaDiagnostics, ProxyMode } from "./values.js";
 
 export type { MqttSettings } from "../mqtt/link.js";
 export type { ProxyMode } from "./values.js";
@@ -49,6 +49,13 @@ export interface HomeAssistantBridge {
   handleExchange(exchange: Exchange): void;
   /** Publishes `offline`, writes the state file and disconnects (about 1 s at most). */
   stop(): Promise<void>;
+  /** Forwarding mode: the EMA forwarder's figures for the ECUs' diagnostic sensors. */
+  setEmaDiagnostics(ema: EmaDiagnostics): void;
+  /**
+   * Today's energy of an ECU in Wh, as its Home Assistant sensor shows it (the status page shows
+   * the same number); undefined for an ECU that never uploaded.
+   */
+  energyTodayWh(ecuId: string): number | undefined;
 }
 
 export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBridge {
@@ -109,12 +116,12 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       },
       "upload tracked",
     );
+    store.save(state);
     publisher.publishEcu(ecu);
     for (const uid of outcome.inverters) {
       const inv = state.inverters[uid];
       if (inv) publisher.publishInverter(inv);
     }
-    store.save(state);
   }
 
   function check(): void {
@@ -160,6 +167,16 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
   }
 
   return {
+    setEmaDiagnostics(ema) {
+      const before = publisher.ema;
+      publisher.ema = { ...ema };
+      const reachabilityChanged = before?.emaReachable !== ema.emaReachable;
+      // Counters move with every ECU request; states go out with the next upload anyway, so
+      // only a change of reachability is worth an immediate publish.
+      if (running && (reachabilityChanged || before === undefined)) {
+        for (const ecu of Object.values(state.ecus)) publisher.publishEcuState(ecu);
+      }
+    },
     async start() {
       state = store.load();
       running = true;
@@ -213,6 +230,13 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       } catch (err) {
         log.error({ err }, "cannot publish exchange");
       }
+    },
+
+    energyTodayWh(ecuId) {
+      const ecu = state.ecus[ecuId];
+      if (!ecu) return undefined;
+      // Between local midnight and the next periodic check the counters still hold yesterday.
+      return state.day === localDate(now(), zone) ? ecu.energyTodayMWh / 1000 : 0;
     },
 
     async stop() {

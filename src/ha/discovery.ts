@@ -70,6 +70,8 @@ export interface DiscoveryContext {
 export interface EcuDescription {
   id: string;
   model: string;
+  /** Forwarding mode adds the EMA diagnostics. */
+  forwarding?: boolean;
 }
 
 export interface InverterDescription {
@@ -133,6 +135,7 @@ export function ecuDiscovery(ctx: DiscoveryContext, ecu: EcuDescription): Discov
   };
   const components: Record<string, ComponentPayload> = {};
   for (const row of ECU_ENTITIES) {
+    if (row.forwardingOnly && !ecu.forwarding) continue;
     components[row.key] = component(row, at, row.key, row.name, row.field);
   }
   return {

@@ -35,6 +35,8 @@ interface RowCommon<F extends string> {
   availability: AvailabilityScope;
   entity_category?: "diagnostic";
   enabled_by_default?: false;
+  /** Announced only in forwarding mode (EMA diagnostics). */
+  forwardingOnly?: true;
 }
 
 /** A numeric class: its unit and state class must be a pair HA accepts (checked by tsc). */
@@ -172,6 +174,38 @@ export const ECU_ENTITIES: readonly EntityRow<keyof EcuValues>[] = [
     options: PROXY_MODES,
     entity_category: "diagnostic",
     availability: "proxy",
+  },
+  {
+    key: "ema_reachable",
+    name: "EMA reachable",
+    component: "binary_sensor",
+    field: "ema_reachable",
+    device_class: "connectivity",
+    entity_category: "diagnostic",
+    availability: "proxy",
+    forwardingOnly: true,
+  },
+  {
+    key: "answers_from_ema",
+    name: "Answers from EMA",
+    component: "sensor",
+    field: "answers_from_ema",
+    state_class: "total_increasing",
+    precision: 0,
+    entity_category: "diagnostic",
+    availability: "proxy",
+    forwardingOnly: true,
+  },
+  {
+    key: "answers_from_proxy",
+    name: "Answers from proxy",
+    component: "sensor",
+    field: "answers_from_proxy",
+    state_class: "total_increasing",
+    precision: 0,
+    entity_category: "diagnostic",
+    availability: "proxy",
+    forwardingOnly: true,
   },
 ];
 

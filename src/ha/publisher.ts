@@ -12,7 +12,7 @@ import {
 import type { EcuRecord, InverterRecord } from "./model.js";
 import { stableStringify } from "./stableJson.js";
 import type { Topics } from "./topics.js";
-import { ecuValues, inverterValues, type ProxyMode } from "./values.js";
+import { type EmaDiagnostics, ecuValues, inverterValues, type ProxyMode } from "./values.js";
 
 export interface Sink {
   publish(topic: string, payload: string, retain: boolean): void;
@@ -39,6 +39,9 @@ export class Publisher {
     return this.ctx.topics;
   }
 
+  /** Latest forwarder figures; set only in forwarding mode. */
+  ema: EmaDiagnostics | undefined;
+
   /** After a reconnect or an HA restart every config must go out again. */
   forgetSentConfigs(): void {
     this.sentConfigs.clear();
@@ -61,9 +64,11 @@ export class Publisher {
   /** ECUs known only from contacts (no upload yet) have no model and are not announced. */
   publishEcu(ecu: EcuRecord): void {
     if (ecu.model === null) return;
-    const description = { id: ecu.id, model: ecu.model };
-    this.publishDiscovery(this.topics.ecuConfig(ecu.id), `${ecu.id}|${ecu.model}`, () =>
-      ecuDiscovery(this.ctx, description),
+    const description = { id: ecu.id, model: ecu.model, forwarding: this.mode === "forwarding" };
+    this.publishDiscovery(
+      this.topics.ecuConfig(ecu.id),
+      JSON.stringify(Object.values(description)),
+      () => ecuDiscovery(this.ctx, description),
     );
     this.sink.publish(this.topics.ecuAvailability(ecu.id), ecu.online ? "online" : "offline", true);
     this.publishEcuState(ecu);
@@ -71,7 +76,7 @@ export class Publisher {
 
   publishEcuState(ecu: EcuRecord): void {
     if (ecu.model === null) return;
-    const values = ecuValues(ecu, this.mode, this.zone);
+    const values = ecuValues(ecu, this.mode, this.zone, this.ema);
     this.sink.publish(this.topics.ecuState(ecu.id), stableStringify(values), true);
   }
 

@@ -1,11 +1,11 @@
 /**
- * Keeps `BridgeState` in `<dataDir>/state.json`. Writes are atomic (temp file, fsync, rename,
- * fsync of the directory), so a kill -9 or power cut leaves either the old or the new file. A
+ * Keeps `BridgeState` in `<dataDir>/state.json`. Writes are atomic (temp file, rename, then
+ * fsync of file and directory), so a kill -9 or power cut leaves either the old or the new file. A
  * file that cannot be read back is moved aside and the bridge starts fresh: losing one day's
  * counters is better than not starting.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { type BridgeState, emptyState } from "./model.js";
@@ -78,12 +78,7 @@ export function isBridgeState(v: unknown): v is BridgeState {
 
 export class StateStore {
   readonly path: string;
-  /**
-   * The state to write next. Kept as a reference and serialised when its write begins: while a
-   * write (with its fsyncs) is in flight, every upload's save() is then O(1) instead of a full
-   * JSON.stringify of all devices that the next save would overwrite anyway.
-   */
-  private pending: BridgeState | null = null;
+  private pending = false;
   private writing: Promise<void> | null = null;
 
   constructor(
@@ -119,26 +114,38 @@ export class StateStore {
     return emptyState();
   }
 
-  /** Schedules a write of this state; writes in flight are coalesced to the newest one. */
+  /**
+   * Writes this snapshot now (temp file + rename: atomic, and durable against the process dying
+   * the moment this returns, since the data is in the kernel), then schedules the fsyncs that make
+   * it survive a power cut; those are coalesced. Callers save before they publish, so Home
+   * Assistant never sees a counter that a crash could take back.
+   */
   save(state: BridgeState): void {
-    this.pending = state;
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    try {
+      writeFileSync(tmp, JSON.stringify(state), { encoding: "utf8", mode: 0o600 });
+      renameSync(tmp, this.path);
+    } catch (err) {
+      this.logger.error({ err, path: this.path }, "cannot write state file");
+      return;
+    }
+    this.pending = true;
     if (!this.writing) this.writing = this.drain();
   }
 
-  /** Resolves once everything scheduled so far is on disk. */
+  /** Resolves once everything saved so far is fsynced. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
   }
 
   private async drain(): Promise<void> {
     try {
-      while (this.pending !== null) {
-        const text = JSON.stringify(this.pending);
-        this.pending = null;
+      while (this.pending) {
+        this.pending = false;
         try {
-          await this.writeAtomically(text);
+          await this.syncToDisk();
         } catch (err) {
-          this.logger.error({ err, path: this.path }, "cannot write state file");
+          this.logger.error({ err, path: this.path }, "cannot sync state file");
         }
       }
     } finally {
@@ -146,16 +153,13 @@ export class StateStore {
     }
   }
 
-  private async writeAtomically(text: string): Promise<void> {
-    const tmp = `${this.path}.tmp-${process.pid}`;
-    const file = await open(tmp, "w", 0o600);
+  private async syncToDisk(): Promise<void> {
+    const file = await open(this.path, "r");
     try {
-      await file.writeFile(text, "utf8");
       await file.sync();
     } finally {
       await file.close();
     }
-    await rename(tmp, this.path);
     // The rename itself is only durable once the directory entry is flushed.
     const dir = await open(this.dataDir, "r");
     try {

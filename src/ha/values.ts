@@ -18,6 +18,17 @@ export interface EcuValues {
   last_upload: string | null;
   last_contact: string | null;
   proxy_mode: ProxyMode;
+  /** Forwarding diagnostics; absent in cloudless mode (their entities are not announced then). */
+  ema_reachable?: "ON" | "OFF" | null;
+  answers_from_ema?: number;
+  answers_from_proxy?: number;
+}
+
+/** What the EMA forwarder reports (src/ema), as far as Home Assistant shows it. */
+export interface EmaDiagnostics {
+  emaReachable: boolean | undefined;
+  answersFromEma: number;
+  answersFromProxy: number;
 }
 
 export interface ChannelValues {
@@ -41,7 +52,12 @@ function kWh(mWh: number): number {
   return mWh / 1e6;
 }
 
-export function ecuValues(ecu: EcuRecord, mode: ProxyMode, zone: string): EcuValues {
+export function ecuValues(
+  ecu: EcuRecord,
+  mode: ProxyMode,
+  zone: string,
+  ema?: EmaDiagnostics,
+): EcuValues {
   return {
     power: ecu.powerW,
     lifetime_energy: ecu.lifetimeEnergyKWh,
@@ -52,6 +68,11 @@ export function ecuValues(ecu: EcuRecord, mode: ProxyMode, zone: string): EcuVal
       ecu.lastRoundTimestamp === null ? null : ecuTimestampToIso(ecu.lastRoundTimestamp, zone),
     last_contact: ecu.lastContactAt === null ? null : epochToIso(ecu.lastContactAt, zone),
     proxy_mode: mode,
+    ...(ema && {
+      ema_reachable: ema.emaReachable === undefined ? null : ema.emaReachable ? "ON" : "OFF",
+      answers_from_ema: ema.answersFromEma,
+      answers_from_proxy: ema.answersFromProxy,
+    }),
   };
 }
 

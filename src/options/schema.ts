@@ -35,6 +35,8 @@ export interface Options {
   max_connections_per_address: number;
   allowed_ecu_ids: string[];
   status_port?: number;
+  /** Disk space for raw frames kept for bug reports (status page captures), KiB. */
+  capture_max_kib: number;
 }
 
 /** Extra, non-JSON-Schema hints used to derive the Supervisor's schema strings. */
@@ -108,6 +110,7 @@ export const optionProperties = {
     default: [],
   },
   status_port: { type: "integer", minimum: 1, maximum: 65535, "x-supervisor": "port" },
+  capture_max_kib: { type: "integer", minimum: 64, maximum: 65536, default: 1024 },
 } as const satisfies Record<keyof Options, PropertySchema>;
 
 export const optionsSchema = {

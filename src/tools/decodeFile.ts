@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { decodeFrame } from "../protocol/decode.js";
 import { Framer } from "../protocol/framer.js";
+import { readExport } from "../status/exportFile.js";
 
 /** Large enough for any upload an ECU can build (120 inverters ≈ 15 kB; ECU-3 999). */
 const MAX_FRAME = 1024 * 1024;
@@ -8,6 +9,7 @@ const MAX_FRAME = 1024 * 1024;
 /**
  * `ecu-proxy decode [FILE ...]`: frames each file (or stdin) like the server does — one message
  * per line, binary ECU11 frames by their length — and prints one JSON object per message.
+ * A capture file exported from the status page is recognised by its header line.
  * Exit 1 if any message does not decode.
  */
 export function decodeStream(
@@ -25,6 +27,22 @@ export function decodeStream(
     } catch (e) {
       err.write(`${file}: cannot read: ${(e as Error).message}\n`);
       failed = true;
+      continue;
+    }
+    const exported = readExport(data);
+    if (exported) {
+      // A capture file downloaded from the status page: the frames are already delimited.
+      for (const problem of exported.problems) err.write(`${file}: ${problem}\n`);
+      failed ||= exported.problems.length > 0;
+      for (const { line, frame, meta } of exported.frames) {
+        const result = decodeFrame(frame);
+        if (result.type === "error") {
+          err.write(`${file}: line ${line} (${meta.kind}): ${result.code}: ${result.detail}\n`);
+          failed = true;
+        } else {
+          out.write(`${JSON.stringify(result)}\n`);
+        }
+      }
       continue;
     }
     const framer = new Framer(MAX_FRAME);

@@ -10,13 +10,24 @@ const ANSWER_TIMEOUT_MS = 10_000;
 /** An id no real ECU has (serial 0), so a simulated device is easy to recognise. */
 export const SIMULATED_ECU_ID = "216000000000";
 
-function localTimestamp(date: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+/** `YYYYMMDDhhmmss` of `date` on a wall clock in `timeZone` (the ECU's clock has no zone). */
+export function wallClockStamp(date: Date, timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    ...(timeZone ? { timeZone } : {}),
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(date);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "00";
+  return `${get("year")}${get("month")}${get("day")}${get("hour")}${get("minute")}${get("second")}`;
 }
 
 /** A realistic upload stamped now: one YC600-type and one QS1 inverter. */
-export function simulatedUpload(ecuId: string, now: Date): string {
+export function simulatedUpload(ecuId: string, now: Date, timeZone?: string): string {
   const channel = (powerW: number) => ({
     dcVoltageV: 33.5,
     dcCurrentA: Math.round((powerW / 33.5) * 10) / 10,
@@ -25,7 +36,7 @@ export function simulatedUpload(ecuId: string, now: Date): string {
   });
   return encodeUpload({
     ecuId,
-    timestamp: localTimestamp(now),
+    timestamp: wallClockStamp(now, timeZone),
     lifetimeEnergyKWh: 1234.5,
     inverters: [
       {
@@ -88,6 +99,8 @@ export async function simulate(
       port: { type: "string", default: "8995" },
       file: { type: "string" },
       "ecu-id": { type: "string", default: SIMULATED_ECU_ID },
+      // The ECU stamps uploads with its own wall clock; match the proxy's `timezone` option.
+      timezone: { type: "string" },
     },
     strict: true,
   });
@@ -98,7 +111,7 @@ export async function simulate(
   const port = Number(values.port);
   const frame = values.file
     ? readFileSync(values.file).subarray(0).toString("latin1").replace(/\n$/, "")
-    : simulatedUpload(values["ecu-id"], new Date());
+    : simulatedUpload(values["ecu-id"], new Date(), values.timezone);
   const message = decodeFrame(Buffer.from(frame, "latin1"));
   if (message.type === "error") {
     err.write(

@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { exited, runCli, startCli } from "../helpers/cli.js";
 import { ECU_ID, firmwareQuery, SAMPLES, UPLOAD_FILE } from "../helpers/fixtures.js";
 import { waitFor } from "../helpers/logs.js";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../helpers/tcp.js";
 
 test("decode prints the public JSON for a captured upload", () => {
   const { code, stdout, stderr } = runCli(["decode", join(SAMPLES, UPLOAD_FILE)]);
@@ -132,4 +123,12 @@ test("serve stops at start with a message naming a bad option", () => {
   const { code, stderr } = runCli(["serve", "--options", file, "--ports", "0"]);
   assert.equal(code, 2);
   assert.match(stderr, /option 'idle_timeout_seconds' must be of type integer/);
+});
+
+test("simulate stamps its upload with the wall clock of --timezone", async () => {
+  const { wallClockStamp } = await import("../../src/tools/simulate.js");
+  const instant = new Date("2026-07-01T10:00:00Z");
+  assert.equal(wallClockStamp(instant, "Europe/Amsterdam"), "20260701120000");
+  assert.equal(wallClockStamp(instant, "Pacific/Auckland"), "20260701220000");
+  assert.equal(wallClockStamp(new Date("2026-01-01T00:00:00Z"), "UTC"), "20260101000000");
 });

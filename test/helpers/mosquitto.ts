@@ -3,7 +3,7 @@
  * it on the same port (persistence off, so retained messages are lost, like a crashed broker).
  * Every broker still running when the process exits is killed.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -46,8 +46,18 @@ export class Mosquitto {
     readonly dir: string,
   ) {}
 
-  static async start(): Promise<Mosquitto> {
+  /** `auth`: a single user the broker requires (anonymous clients are then refused). */
+  static async start(auth?: { username: string; password: string }): Promise<Mosquitto> {
     const dir = mkdtempSync(join(tmpdir(), "mosq-"));
+    if (auth) {
+      execFileSync("mosquitto_passwd", [
+        "-c",
+        "-b",
+        join(dir, "passwd"),
+        auth.username,
+        auth.password,
+      ]);
+    }
     // Another test file may grab the free port before mosquitto binds it: try a few ports.
     for (let attempt = 1; ; attempt++) {
       const broker = new Mosquitto(await freePort(), dir);
@@ -58,7 +68,10 @@ export class Mosquitto {
           "persistence false",
           "log_dest stdout",
           `listener ${broker.port} 127.0.0.1`,
-          "allow_anonymous true",
+          ...(auth
+            ? // `user root` lets it read the root-owned password file (infra.md §2, gotcha 1).
+              ["user root", "allow_anonymous false", `password_file ${join(dir, "passwd")}`]
+            : ["allow_anonymous true"]),
           "",
         ].join("\n"),
       );

@@ -12,10 +12,14 @@ export class MqttWatch {
 
   private constructor(readonly client: MqttClient) {}
 
-  static async connect(port: number): Promise<MqttWatch> {
+  static async connect(
+    port: number,
+    auth?: { username: string; password: string },
+  ): Promise<MqttWatch> {
     const client = await connectAsync({
       host: "127.0.0.1",
       port,
+      ...auth,
       reconnectPeriod: 50,
       clientId: `watch_${Math.random().toString(16).slice(2)}`,
     });

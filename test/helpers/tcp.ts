@@ -1,4 +1,4 @@
-import { connect, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 
 /** Like an ECU: connect, send, collect the answer until `expectBytes` arrived (or a pause), close. */
 export function ecuExchange(
@@ -59,6 +59,16 @@ export function closedWithin(socket: Socket, timeoutMs: number): Promise<number>
     socket.once("close", () => {
       clearTimeout(timer);
       resolve(Date.now() - started);
+    });
+  });
+}
+
+/** A loopback port free right now (for a child process that must be told its port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
     });
   });
 }

@@ -1,0 +1,11 @@
+#!/bin/sh
+# What the add-on's s6 service runs. Thin on purpose: the program reads /data/options.json,
+# asks the Supervisor for the MQTT broker and logs readable lines itself; `exec` lets SIGTERM
+# reach Node. ECU_PROXY_PORTS is set only by the container smoke test (host network, so it must
+# avoid ports in use); the add-on always listens on 8995-8997 inside its container.
+set -e
+if [ -n "${ECU_PROXY_PORTS:-}" ]; then
+  exec node /app/dist/cli.js serve --options /data/options.json --data-dir /data \
+    --ports "$ECU_PROXY_PORTS"
+fi
+exec node /app/dist/cli.js serve --options /data/options.json --data-dir /data

@@ -1,0 +1,108 @@
+/**
+ * The JSON the status page reads from `api/status`. Plain data only (no class instances), so it
+ * is exactly what `JSON.stringify` sends; the page's script (page/app.js) renders these fields.
+ * Nothing here may ever carry an option value: the page shows traffic and devices, not settings.
+ */
+
+import type { AnswerSource } from "../proxy/exchange.js";
+
+export type Mode = "cloudless" | "forwarding";
+
+/** One request seen on a port, and what it was answered. */
+export interface ConnectionInfo {
+  /** Epoch ms. */
+  at: number;
+  port: number;
+  remote: string;
+  /** Message type (`upload`, `control_poll`, …, `unknown`, `error`). */
+  type: string;
+  /** Unknown kind or error code, when there is one. */
+  kind?: string;
+  ecuId?: string;
+  /** The answer as printable text (non-printable bytes as `.`), or null when none was sent. */
+  answer: string | null;
+  answeredBy: AnswerSource;
+}
+
+export interface PortStatus {
+  port: number;
+  /** What ECUs use this port for (protocol.md §1). */
+  purpose: string;
+  last: ConnectionInfo | null;
+}
+
+export interface ChannelStatus {
+  powerW: number | null;
+  dcVoltageV: number | null;
+  dcCurrentA: number | null;
+}
+
+export interface InverterStatus {
+  uid: string;
+  model: string;
+  typeCode: string;
+  /** Reported in the ECU's latest round. */
+  online: boolean;
+  temperatureC: number | null;
+  acVoltageV: number | null;
+  frequencyHz: number | null;
+  channels: ChannelStatus[];
+  /** Why the latest record was kept raw (unknown layout …). */
+  problem?: string;
+}
+
+/** One point of today's power chart: the ECU's own round time (`HH:mm`) and its power. */
+export interface PowerPoint {
+  t: string;
+  w: number;
+}
+
+export interface EcuStatus {
+  id: string;
+  model: string;
+  /** Epoch ms of the last request of any kind naming this ECU. */
+  lastContactAt: number | null;
+  /** Epoch ms when the newest round arrived. */
+  lastUploadAt: number | null;
+  /** The ECU's own time of its newest round (`YYYY-MM-DDTHH:mm:ss`, local, as sent). */
+  lastRoundTimestamp: string | null;
+  powerW: number | null;
+  lifetimeEnergyKWh: number | null;
+  invertersOnline: number | null;
+  /** Today's energy as the Home Assistant sensor shows it; null when not known. */
+  energyTodayWh: number | null;
+  series: PowerPoint[];
+  inverters: InverterStatus[];
+  /** Kinds of message from this ECU the proxy could not decode (e.g. `APS16`): worth a report. */
+  unknownKinds: string[];
+}
+
+export interface EmaSummary {
+  /** null: not known (cloudless, or nothing forwarded yet). */
+  reachable: boolean | null;
+  answersFromEma: number;
+  answersFromProxy: number;
+  /** Why the last forwarding attempt failed, when the forwarder says. */
+  lastError?: string;
+}
+
+export interface CaptureSummary {
+  count: number;
+  bytes: number;
+  maxBytes: number;
+}
+
+export interface StatusSnapshot {
+  generatedAt: number;
+  version: string;
+  mode: Mode;
+  ema: EmaSummary;
+  timezone: string;
+  /** `YYYY-MM-DD` in `timezone`: the day "today's energy" belongs to. */
+  today: string;
+  ports: PortStatus[];
+  /** Newest first. */
+  recent: ConnectionInfo[];
+  ecus: EcuStatus[];
+  captures: CaptureSummary;
+}

@@ -1,0 +1,262 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
+import { describe, test } from "node:test";
+import { Ajv } from "ajv";
+import addFormatsMod from "ajv-formats";
+import { elementFor, supervisorOptions, supervisorSchema } from "../../scripts/addon-config.js";
+import { optionProperties } from "../../src/options/schema.js";
+import { ROOT, readText, readYaml, repoFiles } from "./files.js";
+import {
+  RE_PORT_KEY,
+  RE_SCHEMA_ELEMENT,
+  RE_SERVICE,
+  RE_SLUG,
+  supervisorAccepts,
+} from "./supervisorRules.js";
+
+const addFormats = addFormatsMod as unknown as typeof addFormatsMod.default;
+const SCHEMAS = join(ROOT, "test/fixtures/linter-schemas");
+
+function linterValidator(name: string) {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const schema = JSON.parse(readText(`test/fixtures/linter-schemas/${name}`)) as {
+    properties: Record<string, { default?: unknown }>;
+  };
+  return { validate: ajv.compile(schema), schema };
+}
+
+const config = readYaml("config.yaml");
+const pkg = JSON.parse(readText("package.json")) as { version: string };
+
+describe("config.yaml", () => {
+  test("validates against the add-on linter's schema", () => {
+    const { validate } = linterValidator("linter-addon-config.ajv.schema.json");
+    assert.ok(validate(config), JSON.stringify(validate.errors, null, 2));
+  });
+
+  test("has no key that restates the linter's default", () => {
+    const { schema } = linterValidator("linter-addon-config.ajv.schema.json");
+    for (const [key, value] of Object.entries(config)) {
+      const def = schema.properties[key]?.default;
+      assert.notDeepEqual(value, def, `'${key}' should be removed, it uses a default value`);
+    }
+  });
+
+  test("has the keys the Supervisor needs, with the right values", () => {
+    assert.equal(config.version, pkg.version, "version must match package.json");
+    assert.match(readText("config.yaml"), /^version: "\d+\.\d+\.\d+"$/m, "version is quoted");
+    assert.match(String(config.slug), RE_SLUG);
+    assert.equal(config.slug, "apsystems_ecu_proxy");
+    assert.deepEqual(config.arch, ["aarch64", "amd64"]);
+    assert.equal(config.init, false, "s6-overlay v3 must be PID 1");
+    assert.equal(config.homeassistant, "2024.11.0");
+    assert.equal(config.url, "https://github.com/apsystems-ecu-proxy/apsystems-ecu-proxy");
+    assert.equal(config.image, undefined, "no image: the Supervisor builds the Dockerfile");
+    assert.equal(config.watchdog, undefined, "the linter rejects watchdog; HEALTHCHECK is used");
+    assert.equal(config.ingress, true, "the status page opens through ingress");
+    assert.equal(config.ingress_port, undefined, "8099 is the Supervisor's default (linter rule)");
+    assert.match(String(config.panel_icon), /^mdi:[a-z0-9-]+$/);
+  });
+
+  test("services match the Supervisor's pattern and ask for MQTT", () => {
+    const services = config.services as string[];
+    for (const s of services) assert.match(s, RE_SERVICE);
+    assert.deepEqual(services, ["mqtt:need"]);
+  });
+
+  test("ports: Supervisor key format, values 1-65535 or null, container side unchanged", () => {
+    const ports = config.ports as Record<string, number | null>;
+    for (const [key, value] of Object.entries(ports)) {
+      assert.match(key, RE_PORT_KEY);
+      if (value !== null) {
+        assert.ok(Number.isInteger(value) && value >= 1 && value <= 65535, key);
+      }
+    }
+    assert.deepEqual(ports, {
+      "8995/tcp": 8995,
+      "8996/tcp": 8996,
+      "8997/tcp": 8997,
+      "9220/tcp": null,
+    });
+  });
+
+  test("every schema element is one the Supervisor accepts", () => {
+    for (const [key, element] of Object.entries(config.schema as Record<string, unknown>)) {
+      const elements = Array.isArray(element) ? element : [element];
+      assert.ok(!Array.isArray(element) || element.length === 1, `${key}: one-element list`);
+      for (const e of elements) assert.match(String(e), RE_SCHEMA_ELEMENT, key);
+      assert.ok(!/\s/.test(String(elements[0])) || String(elements[0]).startsWith("match("), key);
+    }
+  });
+
+  test("options and schema are exactly what src/options/schema.ts derives", () => {
+    assert.deepEqual(config.options, supervisorOptions());
+    assert.deepEqual(config.schema, supervisorSchema());
+    assert.deepEqual(Object.keys(config.schema as object), Object.keys(optionProperties));
+  });
+
+  test("options without a default are optional (?), options with one are not", () => {
+    const schema = config.schema as Record<string, string | string[]>;
+    const options = config.options as Record<string, unknown>;
+    for (const [key, prop] of Object.entries(optionProperties)) {
+      const element = String(([] as string[]).concat(schema[key] ?? [])[0]);
+      assert.equal(element.endsWith("?"), !("default" in prop), key);
+      assert.equal(key in options, "default" in prop, key);
+    }
+  });
+});
+
+/** Values that probe each option's bounds; both validators must agree on every one. */
+function probes(prop: Record<string, unknown>): unknown[] {
+  const out: unknown[] = [true, false, 1.5, "x", "a#b", "a b", "1.1.1.1"];
+  out.push("ecu.apsystemsema.com", "Europe/Amsterdam", "216000012345", "21600001234x", "-a");
+  for (const k of ["minimum", "maximum"] as const) {
+    const n = prop[k];
+    if (typeof n === "number") out.push(n - 1, n, n + 1);
+  }
+  for (const k of ["minLength", "maxLength"] as const) {
+    const n = prop[k];
+    if (typeof n === "number") out.push("a".repeat(n), "a".repeat(n + 1), "a".repeat(n - 1 || 1));
+  }
+  if (Array.isArray(prop.enum)) out.push(...prop.enum, `${String(prop.enum[0])}x`);
+  if ("default" in prop) out.push(prop.default);
+  out.push(0, 65535, 65536);
+  // "" is left out: the Supervisor drops a cleared optional field, the program ignores "".
+  return out.filter((v) => v !== "");
+}
+
+describe("the Supervisor and the program accept exactly the same option values", () => {
+  const ajv = new Ajv({ strict: false });
+  for (const [key, p] of Object.entries(optionProperties)) {
+    const prop: Record<string, unknown> = p;
+    test(key, () => {
+      const element = elementFor(key, prop);
+      if (Array.isArray(element)) {
+        const itemCheck = ajv.compile(prop.items as object);
+        for (const v of probes(prop.items as Record<string, unknown>)) {
+          assert.equal(supervisorAccepts(element[0] ?? "", v), itemCheck(v), `${key}[] = ${v}`);
+        }
+        return;
+      }
+      const check = ajv.compile(prop);
+      for (const v of probes(prop)) {
+        assert.equal(supervisorAccepts(element, v), check(v), `${key} = ${JSON.stringify(v)}`);
+      }
+    });
+  }
+});
+
+describe("build.yaml and Dockerfile", () => {
+  const build = readYaml("build.yaml");
+
+  test("build.yaml validates against the add-on linter's schema without default keys", () => {
+    const { validate, schema } = linterValidator("linter-addon-build.ajv.schema.json");
+    assert.ok(validate(build), JSON.stringify(validate.errors, null, 2));
+    for (const [key, value] of Object.entries(build)) {
+      assert.notDeepEqual(value, schema.properties[key]?.default, key);
+    }
+  });
+
+  test("one Debian base per arch, same suite as the Dockerfile default and the stand-in", () => {
+    const from = build.build_from as Record<string, string>;
+    assert.deepEqual(Object.keys(from).sort(), ["aarch64", "amd64"]);
+    const suites = new Set<string>();
+    for (const [arch, image] of Object.entries(from)) {
+      const m = /^ghcr\.io\/home-assistant\/(\w+)-base-debian:(\w+)$/.exec(image);
+      assert.ok(m, image);
+      assert.equal(m[1], arch);
+      suites.add(m[2] ?? "");
+    }
+    assert.equal(suites.size, 1);
+    const [suite] = [...suites];
+    const dockerfile = readText("Dockerfile");
+    assert.match(
+      dockerfile,
+      new RegExp(
+        `^ARG BUILD_FROM=ghcr\\.io/home-assistant/\\$\\{BUILD_ARCH\\}-base-debian:${suite}$`,
+        "m",
+      ),
+    );
+    assert.match(readText("scripts/standin-base.sh"), new RegExp(`^SUITE=${suite}$`, "m"));
+  });
+
+  test("Dockerfile: ARG BUILD_FROM before FROM, HEALTHCHECK, labels, runs run.sh via s6", () => {
+    const dockerfile = readText("Dockerfile");
+    const argAt = dockerfile.search(/^ARG BUILD_FROM=/m);
+    const fromAt = dockerfile.search(/^FROM /m);
+    assert.ok(argAt >= 0 && argAt < fromAt);
+    assert.match(dockerfile, /^FROM \$\{BUILD_FROM\} AS build$/m);
+    assert.match(dockerfile, /^HEALTHCHECK /m);
+    assert.match(dockerfile, /org\.opencontainers\.image\.source="[^"]+"/);
+    assert.match(dockerfile, /^COPY rootfs \/$/m);
+    assert.ok(!/^(ENTRYPOINT|CMD)\b/m.test(dockerfile), "the base image's /init stays PID 1");
+  });
+
+  test(".dockerignore keeps the build context small", () => {
+    const ignored = readText(".dockerignore").split("\n");
+    for (const p of [
+      ".git",
+      "node_modules",
+      "dist",
+      "test",
+      "coverage",
+      "test-artifacts",
+      "data",
+    ]) {
+      assert.ok(ignored.includes(p), p);
+    }
+  });
+});
+
+describe("repository layout", () => {
+  test("repository.yaml has a name and a URL", () => {
+    const repo = readYaml("repository.yaml");
+    assert.equal(typeof repo.name, "string");
+    assert.doesNotThrow(() => new URL(String(repo.url)));
+  });
+
+  test("no config.*, build.* or repository.* outside the root (the Supervisor scans for them)", () => {
+    // The Supervisor globs **/config.*, **/build.*, **/repository.* and keeps the hits whose
+    // suffix is .json, .yaml or .yml (addon_conventions.md §1.1), so src/protocol/build.ts is
+    // harmless but test/fixtures/config.schema.json would be read as a second add-on.
+    const scanned = (f: string) =>
+      f.includes("/") && /^(config|build|repository)\.(.*\.)?(json|ya?ml)$/.test(basename(f));
+    assert.ok(scanned("test/fixtures/config.schema.json") && scanned("a/build.yml"));
+    assert.ok(!scanned("config.yaml") && !scanned("src/protocol/build.ts"));
+    assert.deepEqual(repoFiles().filter(scanned), []);
+  });
+
+  test("add-on store files exist at the root", () => {
+    for (const f of ["README.md", "DOCS.md", "CHANGELOG.md", "icon.png", "logo.png", "run.sh"]) {
+      assert.ok(existsSync(join(ROOT, f)), f);
+    }
+    assert.match(readText("CHANGELOG.md"), new RegExp(`^## \\[?${pkg.version}\\]?`, "m"));
+  });
+
+  test("the copied linter schemas keep their licence", () => {
+    assert.ok(existsSync(join(SCHEMAS, "LICENSE-action-addon-linter.md")));
+  });
+});
+
+describe("translations/en.yaml", () => {
+  const tr = readYaml("translations/en.yaml") as {
+    configuration: Record<string, { name?: unknown; description?: unknown }>;
+    network: Record<string, unknown>;
+  };
+
+  test("names and describes every option, and nothing else", () => {
+    const keys = Object.keys(config.schema as object);
+    assert.deepEqual(Object.keys(tr.configuration).sort(), [...keys].sort());
+    for (const key of keys) {
+      assert.equal(typeof tr.configuration[key]?.name, "string", `${key}: name`);
+      assert.equal(typeof tr.configuration[key]?.description, "string", `${key}: description`);
+    }
+  });
+
+  test("describes every port, and nothing else", () => {
+    assert.deepEqual(Object.keys(tr.network).sort(), Object.keys(config.ports as object).sort());
+    for (const text of Object.values(tr.network)) assert.equal(typeof text, "string");
+  });
+});
