@@ -116,12 +116,17 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       },
       "upload tracked",
     );
-    store.save(state);
-    publisher.publishEcu(ecu);
-    for (const uid of outcome.inverters) {
-      const inv = state.inverters[uid];
-      if (inv) publisher.publishInverter(inv);
-    }
+    // Published once the file holds this round, and as the file holds it (StateStore.save).
+    const inverters = outcome.inverters;
+    void store.save(state).then((saved) => {
+      if (!running) return;
+      const savedEcu = saved.ecus[ecu.id];
+      if (savedEcu) publisher.publishEcu(savedEcu);
+      for (const uid of inverters) {
+        const inv = saved.inverters[uid];
+        if (inv) publisher.publishInverter(inv);
+      }
+    });
   }
 
   function check(): void {
@@ -151,7 +156,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
         log.info(stale, "removed devices not seen for remove_stale_devices_after_days");
       }
     }
-    if (changed) store.save(state);
+    if (changed) void store.save(state);
   }
 
   function onHaStatus(payload: string): void {
@@ -225,7 +230,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
         } else if (recordContact(state, ecuId, now())) {
           const ecu = state.ecus[ecuId];
           if (ecu) publisher.publishEcuState(ecu);
-          store.save(state);
+          void store.save(state);
         }
       } catch (err) {
         log.error({ err }, "cannot publish exchange");
@@ -246,7 +251,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       if (haTimer) clearTimeout(haTimer);
       checkTimer = null;
       haTimer = null;
-      store.save(state);
+      void store.save(state);
       const current = link;
       link = null;
       await Promise.all([store.flush(), current?.stop()]);

@@ -1,11 +1,12 @@
 /**
  * Keeps `BridgeState` in `<dataDir>/state.json`. Writes are atomic (temp file, rename, then
- * fsync of file and directory), so a kill -9 or power cut leaves either the old or the new file. A
+ * fsync of file and directory), so a kill -9 leaves either the old or the new file; a file that a
+ * power cut left damaged is detected at the next start. A
  * file that cannot be read back is moved aside and the bridge starts fresh: losing one day's
  * counters is better than not starting.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { open, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { type BridgeState, emptyState } from "./model.js";
@@ -78,8 +79,12 @@ export function isBridgeState(v: unknown): v is BridgeState {
 
 export class StateStore {
   readonly path: string;
-  private pending = false;
-  private writing: Promise<void> | null = null;
+  private latest: BridgeState = emptyState();
+  /** The write in progress, and the one that will start after it. */
+  private writing: Promise<BridgeState> | null = null;
+  private queued: Promise<BridgeState> | null = null;
+  private syncing: Promise<void> | null = null;
+  private syncAgain = false;
 
   constructor(
     private readonly dataDir: string,
@@ -115,42 +120,75 @@ export class StateStore {
   }
 
   /**
-   * Writes this snapshot now (temp file + rename: atomic, and durable against the process dying
-   * the moment this returns, since the data is in the kernel), then schedules the fsyncs that make
-   * it survive a power cut; those are coalesced. Callers save before they publish, so Home
-   * Assistant never sees a counter that a crash could take back.
+   * Saves the state; resolves, with what was written, once a write that began after this call —
+   * so one that contains this state — has replaced the file (temp file + rename: atomic, and safe against the process
+   * dying from then on, since the data is in the kernel). Callers publish only after that, so
+   * Home Assistant never sees a counter that a crash could take back. Writes are asynchronous
+   * and coalesced (a burst of uploads costs one or two writes, off the ECUs' answer path); the
+   * fsyncs that make the file survive a power cut follow in the background.
    */
-  save(state: BridgeState): void {
-    const tmp = `${this.path}.tmp-${process.pid}`;
-    try {
-      writeFileSync(tmp, JSON.stringify(state), { encoding: "utf8", mode: 0o600 });
-      renameSync(tmp, this.path);
-    } catch (err) {
-      this.logger.error({ err, path: this.path }, "cannot write state file");
-      return;
+  save(state: BridgeState): Promise<BridgeState> {
+    this.latest = state;
+    if (this.queued) return this.queued;
+    if (this.writing) {
+      const queued = this.writing.then(() => {
+        this.queued = null;
+        return this.write();
+      });
+      this.queued = queued;
+      return queued;
     }
-    this.pending = true;
-    if (!this.writing) this.writing = this.drain();
+    return this.write();
   }
 
-  /** Resolves once everything saved so far is fsynced. */
+  /** Resolves once everything saved so far is written and fsynced. */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.writing || this.queued || this.syncing) {
+      await Promise.all([this.queued, this.writing, this.syncing]);
+    }
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.pending) {
-        this.pending = false;
+  /**
+   * Snapshots the newest state now, writes and renames it asynchronously, and resolves with the
+   * snapshot: what callers publish is then exactly what the file holds, even when newer uploads
+   * changed the live state meanwhile. A failed write still resolves (logged): Home Assistant
+   * keeps getting values when the disk is full or read-only.
+   */
+  private write(): Promise<BridgeState> {
+    const snapshot = structuredClone(this.latest);
+    const text = JSON.stringify(snapshot);
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    const writing = (async () => {
+      try {
+        await writeFile(tmp, text, { encoding: "utf8", mode: 0o600 });
+        await rename(tmp, this.path);
+        this.scheduleSync();
+      } catch (err) {
+        this.logger.error({ err, path: this.path }, "cannot write state file");
+      }
+      return snapshot;
+    })().finally(() => {
+      if (this.writing === writing) this.writing = null;
+    });
+    this.writing = writing;
+    return writing;
+  }
+
+  private scheduleSync(): void {
+    this.syncAgain = true;
+    if (this.syncing) return;
+    this.syncing = (async () => {
+      while (this.syncAgain) {
+        this.syncAgain = false;
         try {
           await this.syncToDisk();
         } catch (err) {
           this.logger.error({ err, path: this.path }, "cannot sync state file");
         }
       }
-    } finally {
-      this.writing = null;
-    }
+    })().finally(() => {
+      this.syncing = null;
+    });
   }
 
   private async syncToDisk(): Promise<void> {

@@ -39,10 +39,36 @@ test("state is written atomically and read back", async () => {
   const store = new StateStore(dir, logger, () => T0);
   const state = emptyState();
   applyUpload(state, captureUpload(), T0, "2024-02-06");
-  for (let i = 0; i < 20; i++) store.save(state);
+  for (let i = 0; i < 20; i++) void store.save(state);
   await store.flush();
   assert.deepEqual(readdirSync(dir), ["state.json"], "no temp file is left behind");
   assert.deepEqual(new StateStore(dir, logger, () => T0).load(), state);
+});
+
+test("save resolves with what the file holds, even while newer changes arrive (publish never runs ahead of disk)", async () => {
+  const dir = tempDir();
+  const { logger } = captureLogger();
+  const store = new StateStore(dir, logger, () => T0);
+  const state = emptyState();
+  const checks: Promise<void>[] = [];
+  let writesSeen = 0;
+  for (let i = 1; i <= 200; i++) {
+    state.day = `day-${String(i).padStart(3, "0")}`;
+    checks.push(
+      store.save(state).then((saved) => {
+        writesSeen++;
+        const onDisk = readState(dir).day ?? "";
+        // What a caller may publish (`saved`) is on disk already, and includes this save.
+        assert.ok((saved.day ?? "") <= onDisk, `${saved.day} published, ${onDisk} on disk`);
+        assert.ok((saved.day ?? "") >= `day-${String(i).padStart(3, "0")}`);
+      }),
+    );
+    if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(checks);
+  await store.flush();
+  assert.equal(writesSeen, 200);
+  assert.equal(readState(dir).day, "day-200");
 });
 
 test("a truncated state file is moved aside, logged, and not fatal", () => {

@@ -172,7 +172,10 @@ test("kill -9 during uploads: the next process continues the counters from an in
   children.push(second.child);
   assert.doesNotMatch(second.child.output(), /corrupt/i);
   assert.equal(await send(second.port, start + 100_000), true);
-  await watch.waitFor(() => energyToday(watch) > publishedBefore, "energy today to continue");
+  await watch.waitFor(
+    () => energyToday(watch) > publishedBefore,
+    `energy today to continue (before ${publishedBefore}, now ${energyToday(watch)}, answered ${answered})`,
+  );
   const after = energyToday(watch);
   const state = JSON.parse(readFileSync(join(dataDir, "state.json"), "utf8")) as Record<
     string,
