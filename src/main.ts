@@ -1,10 +1,5 @@
 import { mkdirSync } from "node:fs";
-import {
-  EmaForwarder,
-  type EmaStats,
-  type EmaStatus,
-  forwarderConfigFromOptions,
-} from "./ema/forwarder.js";
+import type { EmaForwarder, EmaStats, EmaStatus } from "./ema/forwarder.js";
 import { createHomeAssistantBridge } from "./ha/bridge.js";
 import type { Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/link.js";
@@ -14,7 +9,7 @@ import type { Options } from "./options/schema.js";
 import { allowListed } from "./proxy/allowList.js";
 import { ProxyServer } from "./proxy/server.js";
 import type { StatusAccess } from "./status/access.js";
-import { type RunningStatusPage, startStatusPage } from "./status/index.js";
+import type { RunningStatusPage } from "./status/index.js";
 import type { EmaSummary } from "./status/types.js";
 
 export const DEFAULT_PORTS = [8995, 8996, 8997];
@@ -66,10 +61,12 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     `starting APsystems ECU proxy (${mode})`,
   );
 
-  // Nothing is sent to EMA, and nothing resolved, unless forwarding is on.
-  const ema: EmaForwarder | undefined = options.forward_to_ema
-    ? new EmaForwarder({
-        ...forwarderConfigFromOptions(options),
+  // Nothing is sent to EMA, and nothing resolved, unless forwarding is on. Optional parts are
+  // loaded only when used: on a small board every module costs resident memory.
+  const emaModule = options.forward_to_ema ? await import("./ema/forwarder.js") : undefined;
+  const ema: EmaForwarder | undefined = emaModule
+    ? new emaModule.EmaForwarder({
+        ...emaModule.forwarderConfigFromOptions(options),
         logger,
         listeningPorts: (): number[] => server.boundPorts,
         ...(config.emaUpstreamPort ? { upstreamPort: config.emaUpstreamPort } : {}),
@@ -113,6 +110,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
   let status: RunningStatusPage | undefined;
   if (config.statusPort !== undefined) {
     try {
+      const { startStatusPage } = await import("./status/index.js");
       status = await startStatusPage({
         port: config.statusPort,
         mode,

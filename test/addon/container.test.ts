@@ -23,6 +23,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { connectAsync, type MqttClient } from "mqtt";
+import { canConnect } from "../helpers/tcp.js";
 import { FakeSupervisor } from "./fakeSupervisor.js";
 import { ROOT } from "./files.js";
 
@@ -89,17 +90,6 @@ async function freePorts(n: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {

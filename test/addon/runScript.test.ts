@@ -26,6 +26,7 @@ function runSh(env: Record<string, string>) {
 test("run.sh execs node on the add-on's options and data dir", () => {
   const r = runSh({});
   assert.deepEqual(r.args, [
+    "--max-semi-space-size=2",
     "/app/dist/cli.js",
     "serve",
     "--options",
