@@ -59,7 +59,12 @@ export function simulatedUpload(ecuId: string, now: Date, timeZone?: string): st
   });
 }
 
-function exchange(host: string, port: number, frame: Buffer): Promise<Buffer> {
+function exchange(
+  host: string,
+  port: number,
+  frame: Buffer,
+  expectedBytes: number | undefined,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect({ host, port });
@@ -71,8 +76,11 @@ function exchange(host: string, port: number, frame: Buffer): Promise<Buffer> {
     socket.on("connect", () => socket.write(Buffer.concat([frame, Buffer.from("\n")])));
     socket.on("data", (chunk: Buffer) => {
       chunks.push(chunk);
-      // Answers are short; wait briefly for the rest, then hang up like the ECU does.
-      setTimeout(() => socket.end(), 100);
+      const received = chunks.reduce((n, c) => n + c.length, 0);
+      // Hang up like the ECU once the answer is complete; an unexpected answer gets a moment
+      // for the rest of it.
+      if (expectedBytes !== undefined && received >= expectedBytes) socket.end();
+      else setTimeout(() => socket.end(), 100);
     });
     socket.on("error", (err) => {
       clearTimeout(timer);
@@ -124,7 +132,8 @@ export async function simulate(
   const started = Date.now();
   let answer: string;
   try {
-    answer = (await exchange(values.host, port, Buffer.from(frame, "latin1"))).toString("latin1");
+    const reply = await exchange(values.host, port, Buffer.from(frame, "latin1"), expected?.length);
+    answer = reply.toString("latin1");
   } catch (e) {
     out.write(`FAILED: ${(e as Error).message}\n`);
     out.write("Check that the proxy runs and that this host/port reaches it.\n");
