@@ -74,7 +74,10 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
   let haTimer: NodeJS.Timeout | null = null;
   let running = false;
 
-  const sink: Sink = { publish: (topic, payload, retain) => link?.publish(topic, payload, retain) };
+  const sink: Sink = {
+    publish: (topic, payload, retain) => link?.publish(topic, payload, retain),
+    enabled: config.settings !== undefined,
+  };
   const publisher = new Publisher(sink, { topics, origin: ORIGIN }, config.mode, zone);
 
   function publishAll(): void {

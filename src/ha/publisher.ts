@@ -16,6 +16,8 @@ import { type EmaDiagnostics, ecuValues, inverterValues, type ProxyMode } from "
 
 export interface Sink {
   publish(topic: string, payload: string, retain: boolean): void;
+  /** False when no broker is configured at all: then nothing is built only to be dropped. */
+  readonly enabled: boolean;
 }
 
 export class Publisher {
@@ -63,7 +65,7 @@ export class Publisher {
 
   /** ECUs known only from contacts (no upload yet) have no model and are not announced. */
   publishEcu(ecu: EcuRecord): void {
-    if (ecu.model === null) return;
+    if (ecu.model === null || !this.sink.enabled) return;
     const description = { id: ecu.id, model: ecu.model, forwarding: this.mode === "forwarding" };
     this.publishDiscovery(
       this.topics.ecuConfig(ecu.id),
@@ -75,12 +77,13 @@ export class Publisher {
   }
 
   publishEcuState(ecu: EcuRecord): void {
-    if (ecu.model === null) return;
+    if (ecu.model === null || !this.sink.enabled) return;
     const values = ecuValues(ecu, this.mode, this.zone, this.ema);
     this.sink.publish(this.topics.ecuState(ecu.id), stableStringify(values), true);
   }
 
   publishInverter(inv: InverterRecord): void {
+    if (!this.sink.enabled) return;
     const description = {
       uid: inv.uid,
       ecuId: inv.ecuId,

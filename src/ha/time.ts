@@ -38,12 +38,20 @@ export function ecuDate(ecuTimestamp: string): string {
   return ecuTimestamp.slice(0, 10);
 }
 
+const timestampMemo = new Map<string, { timestamp: string; text: string }>();
+
 /**
  * An ECU timestamp (local wall time, no zone) as ISO-8601 with the zone's offset, which Home
  * Assistant requires for `timestamp` sensors (addon_conventions §6).
  */
 export function ecuTimestampToIso(ecuTimestamp: string, zone: string): string {
-  return dayjs.tz(ecuTimestamp, zone).format();
+  // The same round's timestamp is published again and again (every state message until the
+  // next round): remember the last conversion per zone.
+  const hit = timestampMemo.get(zone);
+  if (hit && hit.timestamp === ecuTimestamp) return hit.text;
+  const text = dayjs.tz(ecuTimestamp, zone).format();
+  timestampMemo.set(zone, { timestamp: ecuTimestamp, text });
+  return text;
 }
 
 /** An instant as ISO-8601 with the zone's offset. */
