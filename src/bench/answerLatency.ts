@@ -1,4 +1,4 @@
-import { type DropReason, type LoadResult, runLoad } from "./ecuLoad.js";
+import { type DropReason, type LoadResult, noDrops, runLoad } from "./ecuLoad.js";
 import { cpuMs } from "./procs.js";
 import { type LatencySummary, summarise } from "./stats.js";
 
@@ -37,14 +37,7 @@ export interface Target {
 /** Results of several chunks of one server, gathered into one measurement. */
 class Tally {
   private readonly latencies: number[] = [];
-  private readonly drops: Record<DropReason, number> = {
-    error: 0,
-    reset: 0,
-    refused: 0,
-    missing: 0,
-    wrong: 0,
-    timeout: 0,
-  };
+  private readonly drops = noDrops();
   private ok = 0;
   private wallMs = 0;
   private cpu = 0;

@@ -94,16 +94,14 @@ export function transaction(
   });
 }
 
+/** A zero count for every reason a transaction can be dropped. */
+export function noDrops(): Record<DropReason, number> {
+  return { error: 0, reset: 0, refused: 0, missing: 0, wrong: 0, timeout: 0 };
+}
+
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const latencies = new Float64Array(spec.total);
-  const drops: Record<DropReason, number> = {
-    error: 0,
-    reset: 0,
-    refused: 0,
-    missing: 0,
-    wrong: 0,
-    timeout: 0,
-  };
+  const drops = noDrops();
   let issued = 0;
   let ok = 0;
   const started = performance.now();

@@ -1,12 +1,10 @@
 import type { Logger } from "../log.js";
+import { messageEcuId } from "../protocol/ecuId.js";
 import type { Exchange, ExchangeListener } from "./exchange.js";
 
 /** The ECU id an exchange concerns, when the message carries one. */
 export function exchangeEcuId(exchange: Exchange): string | undefined {
-  const m = exchange.message;
-  if (m.type === "upload") return m.ecu.id;
-  if (m.type === "error" || m.type === "firmware_query") return undefined;
-  return m.ecuId;
+  return messageEcuId(exchange.message);
 }
 
 /**

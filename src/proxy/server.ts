@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "../log.js";
 import { answerFor } from "../protocol/answer.js";
 import { decodeFrame } from "../protocol/decode.js";
+import { messageEcuId } from "../protocol/ecuId.js";
 import { Framer } from "../protocol/framer.js";
 import type { DecodeResult } from "../protocol/types.js";
 import type { AnswerSource, Exchange, ExchangeListener } from "./exchange.js";
@@ -256,8 +257,7 @@ export class ProxyServer {
       log.warn({ code: message.code }, `rejected frame: ${message.detail}`);
       return;
     }
-    const ecu =
-      message.type === "upload" ? message.ecu.id : "ecuId" in message ? message.ecuId : undefined;
+    const ecu = messageEcuId(message);
     const fields = { ecu, type: message.type, answer: answerText, by: answeredBy };
     switch (message.type) {
       case "upload":
