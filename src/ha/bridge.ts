@@ -10,7 +10,7 @@ import type { Options } from "../options/schema.js";
 import type { UploadMessage } from "../protocol/types.js";
 import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
-import type { BridgeState } from "./model.js";
+import type { BridgeState, EcuRecord } from "./model.js";
 import { ORIGIN } from "./origin.js";
 import { Publisher, type Sink } from "./publisher.js";
 import { StateStore } from "./store.js";
@@ -73,6 +73,25 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
   let checkTimer: NodeJS.Timeout | null = null;
   let haTimer: NodeJS.Timeout | null = null;
   let running = false;
+  /**
+   * Contact times changed since the last write. They are saved with the next write, at the
+   * latest by the periodic check: writing the file for every poll or resent round would wear
+   * the SD card of a small board for nothing a crash could spoil (no counter moves).
+   */
+  let contactUnsaved = false;
+
+  /**
+   * A new contact time, published from the live state only while no write is pending: then the
+   * live counters are the ones on disk. Otherwise the pending write's publish follows anyway.
+   */
+  function publishContact(ecu: EcuRecord): void {
+    if (store.idle) publisher.publishEcuState(ecu);
+  }
+
+  function save(): Promise<BridgeState> {
+    contactUnsaved = false;
+    return store.save(state);
+  }
 
   const sink: Sink = {
     publish: (topic, payload, retain) => link?.publish(topic, payload, retain),
@@ -119,9 +138,15 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       },
       "upload tracked",
     );
+    if (!outcome.fresh && !outcome.counted && !outcome.created) {
+      // A round already taken (the ECU resends after a missed answer): only contact times moved.
+      contactUnsaved = true;
+      publishContact(ecu);
+      return;
+    }
     // Published once the file holds this round, and as the file holds it (StateStore.save).
     const inverters = outcome.inverters;
-    void store.save(state).then((saved) => {
+    void save().then((saved) => {
       if (!running) return;
       const savedEcu = saved.ecus[ecu.id];
       if (savedEcu) publisher.publishEcu(savedEcu);
@@ -159,7 +184,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
         log.info(stale, "removed devices not seen for remove_stale_devices_after_days");
       }
     }
-    if (changed) void store.save(state);
+    if (changed || contactUnsaved) void save();
   }
 
   function onHaStatus(payload: string): void {
@@ -232,8 +257,8 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
           handleUpload(message);
         } else if (recordContact(state, ecuId, now())) {
           const ecu = state.ecus[ecuId];
-          if (ecu) publisher.publishEcuState(ecu);
-          void store.save(state);
+          if (ecu) publishContact(ecu);
+          contactUnsaved = true;
         }
       } catch (err) {
         log.error({ err }, "cannot publish exchange");
@@ -254,7 +279,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       if (haTimer) clearTimeout(haTimer);
       checkTimer = null;
       haTimer = null;
-      void store.save(state);
+      void save();
       const current = link;
       link = null;
       await Promise.all([store.flush(), current?.stop()]);

@@ -141,6 +141,11 @@ export class StateStore {
     return this.write();
   }
 
+  /** No write is running or queued: the file holds every state saved so far. */
+  get idle(): boolean {
+    return this.writing === null && this.queued === null;
+  }
+
   /** Resolves once everything saved so far is written and fsynced. */
   async flush(): Promise<void> {
     while (this.writing || this.queued || this.syncing) {

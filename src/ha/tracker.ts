@@ -14,6 +14,8 @@ export interface UploadOutcome {
   counted: boolean;
   /** Inverters whose record was created or changed. */
   inverters: string[];
+  /** The ECU or one of its inverters was seen for the first time (new records to save). */
+  created: boolean;
   /** Set when a fresh round carried a lifetime energy below the last accepted one. */
   rejectedLifetime: { lastKWh: number; receivedKWh: number } | null;
 }
@@ -28,8 +30,10 @@ function roundEnergyMWh(inverter: Inverter): number {
   return inverter.channels.reduce((sum, ch) => sum + Math.round(ch.energyWh * 1000), 0);
 }
 
-function ensureInverter(state: BridgeState, ecuId: string, inv: Inverter, nowMs: number) {
+/** Returns true when the record had to be created. */
+function ensureInverter(state: BridgeState, ecuId: string, inv: Inverter, nowMs: number): boolean {
   let rec = state.inverters[inv.uid];
+  const created = rec === undefined;
   if (!rec) {
     rec = {
       uid: inv.uid,
@@ -47,7 +51,7 @@ function ensureInverter(state: BridgeState, ecuId: string, inv: Inverter, nowMs:
     state.inverters[inv.uid] = rec;
   }
   rec.lastSeenAt = nowMs;
-  return rec;
+  return created;
 }
 
 function takeLiveValues(rec: InverterRecord, ecuId: string, inv: Inverter): void {
@@ -89,6 +93,7 @@ export function applyUpload(
 ): UploadOutcome {
   const id = upload.ecu.id;
   let ecu = state.ecus[id];
+  let created = ecu === undefined;
   if (!ecu) {
     ecu = newEcuRecord(id);
     state.ecus[id] = ecu;
@@ -103,7 +108,7 @@ export function applyUpload(
   let rejectedLifetime: UploadOutcome["rejectedLifetime"] = null;
 
   for (const inv of inverters) {
-    ensureInverter(state, id, inv, nowMs);
+    if (ensureInverter(state, id, inv, nowMs)) created = true;
     touched.add(inv.uid);
   }
 
@@ -143,7 +148,7 @@ export function applyUpload(
       ecu.energyTodayMWh += mwh;
     }
   }
-  return { ecuId: id, fresh, counted, inverters: [...touched], rejectedLifetime };
+  return { ecuId: id, fresh, counted, inverters: [...touched], created, rejectedLifetime };
 }
 
 /** Any request naming an ECU counts as contact. Returns false for ECUs never seen uploading. */

@@ -4,6 +4,8 @@
  * lifetime glitches and the offline timer.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import { type BridgeConfig, createHomeAssistantBridge } from "../../src/ha/bridge.js";
 import { checkDevicePayload } from "../../src/ha/discoveryRules.js";
@@ -152,8 +154,11 @@ test("the capture gives exactly the expected discovery, states and availability"
   clock.advance(60_000);
   send(bridge, { type: "control_poll", ecuId: ECU_ID });
   await watch.waitForJson(ECU_STATE, (s) => s.last_contact === "2024-02-06T11:23:20+01:00");
+  clock.advance(60_000);
   send(bridge, upload());
-  await watch.waitFor(() => watch.count(QS1_STATE) === 2, "second inverter state");
+  await watch.waitForJson(ECU_STATE, (s) => s.last_contact === "2024-02-06T11:24:20+01:00");
+  // Nothing of the inverters changed: no state, no discovery goes out again for them.
+  assert.equal(watch.count(QS1_STATE), 1, "a re-sent round re-publishes no inverter state");
   assert.equal(watch.count(ECU_CONFIG_TOPIC), 1, "unchanged discovery is not re-published");
   assert.equal((watch.json(ECU_STATE) as { energy_today: number }).energy_today, ROUND_KWH);
 
@@ -324,6 +329,30 @@ test("stop() returns within about a second even when the broker is gone", async 
   await bridge.stop();
   assert.ok(Date.now() - started < 1200, `stop took ${Date.now() - started} ms`);
   await broker.start();
+});
+
+test("contact alone is saved later (periodic check, stop), not for every request", async () => {
+  const dataDir = tempDir();
+  const clock = new TestClock(T0);
+  const { bridge } = startBridge({ now: clock.now, dataDir, checkIntervalMs: 60_000 });
+  await bridge.start();
+  send(bridge, upload());
+  await watch.waitForJson(ECU_STATE, (s) => s.energy_today === ROUND_KWH);
+  const file = join(dataDir, "state.json");
+  const onDisk = () =>
+    (JSON.parse(readFileSync(file, "utf8")) as { ecus: Record<string, { lastContactAt: number }> })
+      .ecus[ECU_ID]?.lastContactAt;
+  assert.equal(onDisk(), T0);
+
+  clock.advance(60_000);
+  send(bridge, upload()); // a re-sent round
+  send(bridge, { type: "control_poll", ecuId: ECU_ID });
+  await watch.waitForJson(ECU_STATE, (s) => s.last_contact === "2024-02-06T11:23:20+01:00");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(onDisk(), T0, "no write for a resent round or a poll");
+
+  await bridge.stop(); // saves what the periodic check would have saved
+  assert.equal(onDisk(), T0 + 60_000);
 });
 
 test("without an MQTT host the bridge only logs readings", async () => {
