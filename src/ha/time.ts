@@ -1,15 +1,14 @@
 import dayjs from "dayjs";
-import timezone from "dayjs/plugin/timezone.js";
-import utc from "dayjs/plugin/utc.js";
-
-dayjs.extend(utc);
-dayjs.extend(timezone);
+import { useZone } from "../zone.js";
 
 /**
- * The last answer per zone, for one time bucket. dayjs' `tz()` builds an Intl formatter on every
- * call (~100 µs) and each upload asks up to three times. Zone offsets change only on whole
- * minutes, so every instant of one UTC minute has the same local date, and of one second the
- * same ISO text: a hit returns exactly what dayjs would.
+ * Local dates and ISO texts for the zone the ECUs' clocks run in. Each function first makes that
+ * zone the process's local time (zone.ts: Intl formatters would cost ~8 MiB), so dayjs' local
+ * mode gives the zone's wall time and offset.
+ *
+ * The last answer per zone is kept for one time bucket: each upload asks up to three times, and
+ * zone offsets change only on whole minutes, so every instant of one UTC minute has the same
+ * local date, and of one second the same ISO text.
  */
 interface Memo {
   bucket: number;
@@ -21,6 +20,7 @@ const isoMemo = new Map<string, Memo>();
 function memoized(memo: Map<string, Memo>, zone: string, bucket: number, make: () => string) {
   const hit = memo.get(zone);
   if (hit && hit.bucket === bucket) return hit.text;
+  useZone(zone);
   const text = make();
   memo.set(zone, { bucket, text });
   return text;
@@ -29,7 +29,7 @@ function memoized(memo: Map<string, Memo>, zone: string, bucket: number, make: (
 /** `YYYY-MM-DD` of an instant in the given IANA zone: the "today" that energy counters use. */
 export function localDate(epochMs: number, zone: string): string {
   return memoized(dateMemo, zone, Math.floor(epochMs / 60_000), () =>
-    dayjs(epochMs).tz(zone).format("YYYY-MM-DD"),
+    dayjs(epochMs).format("YYYY-MM-DD"),
   );
 }
 
@@ -49,14 +49,13 @@ export function ecuTimestampToIso(ecuTimestamp: string, zone: string): string {
   // next round): remember the last conversion per zone.
   const hit = timestampMemo.get(zone);
   if (hit && hit.timestamp === ecuTimestamp) return hit.text;
-  const text = dayjs.tz(ecuTimestamp, zone).format();
+  useZone(zone);
+  const text = dayjs(ecuTimestamp).format();
   timestampMemo.set(zone, { timestamp: ecuTimestamp, text });
   return text;
 }
 
 /** An instant as ISO-8601 with the zone's offset. */
 export function epochToIso(epochMs: number, zone: string): string {
-  return memoized(isoMemo, zone, Math.floor(epochMs / 1000), () =>
-    dayjs(epochMs).tz(zone).format(),
-  );
+  return memoized(isoMemo, zone, Math.floor(epochMs / 1000), () => dayjs(epochMs).format());
 }

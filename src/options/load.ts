@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject } from "ajv";
+import { canonicalZone } from "../zone.js";
 import { type Options, optionsSchema } from "./schema.js";
 
 /** An option file that cannot be used; `problems` name each bad option and its fix. */
@@ -39,13 +40,8 @@ function describe(error: ErrorObject): string {
   }
 }
 
-function checkTimezone(zone: string): string | undefined {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return undefined;
-  } catch {
-    return `option 'timezone' is not a known IANA time zone ('${zone}') — use a name such as Europe/Amsterdam`;
-  }
+function timezoneProblem(zone: string): string {
+  return `option 'timezone' is not a known IANA time zone ('${zone}') — use a name such as Europe/Amsterdam`;
 }
 
 /** Validates raw options (parsed JSON), fills defaults and returns typed options. */
@@ -63,8 +59,9 @@ export function parseOptions(raw: unknown): Options {
   }
   const options = copy as unknown as Options;
   if (options.timezone !== undefined) {
-    const problem = checkTimezone(options.timezone);
-    if (problem) throw new OptionsError([problem]);
+    const zone = canonicalZone(options.timezone);
+    if (zone === undefined) throw new OptionsError([timezoneProblem(options.timezone)]);
+    options.timezone = zone;
   }
   return options;
 }
@@ -90,7 +87,7 @@ export function loadOptions(path: string | undefined): Options {
 /** The zone used for "today" and for timestamps with an offset. */
 export function effectiveTimezone(options: Options, env: NodeJS.ProcessEnv = process.env): string {
   if (options.timezone) return options.timezone;
-  const tz = env.TZ;
-  if (tz && checkTimezone(tz) === undefined) return tz;
+  const tz = env.TZ ? canonicalZone(env.TZ) : undefined;
+  if (tz) return tz;
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }

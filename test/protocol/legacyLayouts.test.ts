@@ -36,7 +36,7 @@ test("type 05 (YC250, 1 input, signed text temperature)", () => {
 });
 
 test("type 03 (YC500, inputs A and B)", () => {
-  const block = (m: string, v: string) => m + v + "015" + "001000" + "04500" + "00000000000";
+  const block = (m: string, v: string) => `${m + v}0150010000450000000000000`;
   const record =
     "403000000002" +
     "03" +
@@ -60,8 +60,7 @@ test("type 03 (YC500, inputs A and B)", () => {
 });
 
 test("type 04 (YC1000 3-phase: shared DC voltage, per-phase grid voltage)", () => {
-  const phase = (m: string, gridV: string) =>
-    m + "020" + gridV + "00000" + "05000" + "000000" + "002000" + "06000";
+  const phase = (m: string, gridV: string) => `${m}020${gridV}000000500000000000200006000`;
   const record =
     "501000000003" +
     "04" +

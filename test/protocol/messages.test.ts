@@ -128,7 +128,7 @@ for (const row of BROKEN) {
 
 test("an inverter with an unknown type code is kept raw, the others still decode", () => {
   const unknownRecord = `703000123456${"99"}${"1".repeat(71)}`;
-  const body = sample.slice(86) + unknownRecord + "END";
+  const body = `${sample.slice(86) + unknownRecord}END`;
   const header = sample.slice(10, 86).replace("002000000END", "003000000END");
   const text = `APS18${String(10 + header.length + body.length).padStart(5, "A")}${header}${body}`;
   const result = decodeFrame(frame(text)) as UploadMessage;
