@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { GENERATED_PATH, generateValidator } from "../scripts/options-validator.js";
 import { OptionsError, parseOptions } from "../src/options/load.js";
 
 test("empty options get every default", () => {
@@ -45,4 +47,12 @@ test("cleared optional fields (empty strings) count as unset", () => {
   const o = parseOptions({ mqtt_host: "", mqtt_password: "" });
   assert.equal(o.mqtt_host, undefined);
   assert.equal(o.mqtt_password, undefined);
+});
+
+test("the generated validator is what ajv makes of the schema now", () => {
+  assert.equal(
+    readFileSync(GENERATED_PATH, "utf8"),
+    generateValidator(),
+    "src/options/validateOptions.generated.ts is stale — run: npx tsx scripts/options-validator.ts",
+  );
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject } from "ajv";
 import { canonicalZone } from "../zone.js";
 import { type Options, optionsSchema } from "./schema.js";
+import { validate as generatedValidate } from "./validateOptions.generated.js";
 
 /** An option file that cannot be used; `problems` name each bad option and its fix. */
 export class OptionsError extends Error {
@@ -11,9 +12,11 @@ export class OptionsError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
-ajv.addKeyword({ keyword: "x-supervisor", schemaType: "string" });
-const validate = ajv.compile(optionsSchema);
+/** ajv's validator for `optionsSchema`, generated ahead of time (scripts/options-validator.ts). */
+const validate = generatedValidate as {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+};
 
 function describe(error: ErrorObject): string {
   const key =
