@@ -14,15 +14,14 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Optional packages are only the dev tools' native binaries (biome, esbuild); tsc needs none.
-RUN npm ci --no-audit --no-fund --ignore-scripts --omit=optional
+# Optional packages include esbuild's native binary for this architecture: the bundler needs it.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
-RUN npm run build \
-    && npm prune --omit=dev --no-audit --no-fund \
-    && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete
+RUN npm run build
 
-# --- final stage: Node, production node_modules, dist/, package.json, rootfs, run.sh ----------
+# --- final stage: Node, the bundle (it holds every dependency), the page, package.json ------
 FROM ${BUILD_FROM}
 ARG BUILD_ARCH
 ARG BUILD_VERSION=0.1.0
@@ -32,12 +31,12 @@ RUN apt-get update \
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist/ecu-proxy.js ./dist/
+COPY --from=build /app/dist/status/page ./dist/status/page
 COPY rootfs /
 COPY run.sh /run.sh
 # `ecu-proxy simulate` etc. for `docker exec` (see DOCS.md, "check that it works").
-RUN chmod 755 /app/dist/cli.js && ln -s /app/dist/cli.js /usr/local/bin/ecu-proxy
+RUN chmod 755 /app/dist/ecu-proxy.js && ln -s /app/dist/ecu-proxy.js /usr/local/bin/ecu-proxy
 
 # Healthy = the first ECU port accepts a TCP connection (ECU_PROXY_PORTS is only set by the
 # container smoke test). The Supervisor watches this instead of a config.yaml `watchdog`.

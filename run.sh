@@ -8,7 +8,7 @@ set -e
 # where memory is scarce (README, Performance).
 NODE_FLAGS="--max-semi-space-size=2"
 if [ -n "${ECU_PROXY_PORTS:-}" ]; then
-  exec node $NODE_FLAGS /app/dist/cli.js serve --options /data/options.json --data-dir /data \
+  exec node $NODE_FLAGS /app/dist/ecu-proxy.js serve --options /data/options.json --data-dir /data \
     --ports "$ECU_PROXY_PORTS"
 fi
-exec node $NODE_FLAGS /app/dist/cli.js serve --options /data/options.json --data-dir /data
+exec node $NODE_FLAGS /app/dist/ecu-proxy.js serve --options /data/options.json --data-dir /data

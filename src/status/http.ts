@@ -1,16 +1,17 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { join } from "node:path";
 import type { Logger } from "../log.js";
+import { shippedPath } from "../shipped.js";
 import { hostHeaderAllowed, isLoopbackHost, plainAddress, type StatusAccess } from "./access.js";
 import type { CaptureStore } from "./captures.js";
 import { buildExport } from "./exportFile.js";
 import type { StatusModel } from "./model.js";
 
 /**
- * The page's files, read once at start. They ship next to this module: `npm run build` copies
- * src/status/page to dist/status/page (inline in package.json, so the add-on's Dockerfile, which
- * copies only src, needs nothing more).
+ * The page's files, read once at start. They ship in a `status/page` folder above the running
+ * code: `npm run build` (scripts/bundle.mjs) copies src/status/page to dist/status/page.
  */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
@@ -72,9 +73,9 @@ export class StatusServer {
 
   constructor(private readonly config: StatusServerConfig) {
     this.log = config.logger.child({ module: "status" });
-    const dir = new URL("./page/", import.meta.url);
+    const dir = shippedPath("status/page");
     for (const { file } of Object.values(PAGE_FILES)) {
-      if (!this.files.has(file)) this.files.set(file, readFileSync(new URL(file, dir)));
+      if (!this.files.has(file)) this.files.set(file, readFileSync(join(dir, file)));
     }
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on("connection", (socket) => {

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import type { ExchangeListener } from "../proxy/exchange.js";
+import { packageVersion } from "../shipped.js";
 import { type StatusAccess, statusAccess } from "./access.js";
 import { CaptureStore } from "./captures.js";
 import { readIfExists, WriteQueue, writeAtomic } from "./files.js";
@@ -39,16 +39,6 @@ export interface RunningStatusPage {
   captures: CaptureStore;
   server: StatusServer;
   stop(): Promise<void>;
-}
-
-function packageVersion(): string {
-  try {
-    // src/status and dist/status are both two levels below the package root.
-    const url = new URL("../../package.json", import.meta.url);
-    return (JSON.parse(readFileSync(url, "utf8")) as { version?: string }).version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 function restore(model: StatusModel, text: string, nowMs: number): boolean {

@@ -27,7 +27,7 @@ test("run.sh execs node on the add-on's options and data dir", () => {
   const r = runSh({});
   assert.deepEqual(r.args, [
     "--max-semi-space-size=2",
-    "/app/dist/cli.js",
+    "/app/dist/ecu-proxy.js",
     "serve",
     "--options",
     "/data/options.json",

@@ -1,0 +1,76 @@
+/**
+ * The file users run is the bundle, dist/ecu-proxy.js (scripts/bundle.mjs), not src/cli.ts: it
+ * is built here and run as the add-on runs it, then answers a real upload, serves its status
+ * page from the shipped files, decodes a capture and reports the package version.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, test } from "node:test";
+// @ts-expect-error -- a plain ES module script without type declarations
+import { BUNDLE, bundle } from "../../scripts/bundle.mjs";
+import { ROOT } from "../helpers/cli.js";
+import { SAMPLES, UPLOAD_ANSWER, UPLOAD_FILE, uploadWire } from "../helpers/fixtures.js";
+import { canConnect, ecuExchange, freePort } from "../helpers/tcp.js";
+
+before(async () => {
+  await bundle();
+});
+
+test("the bundle serves: upload answered, status page shipped, clean stop", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "bundle-"));
+  writeFileSync(join(dir, "options.json"), JSON.stringify({ log_level: "info" }));
+  const [port, statusPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    process.execPath,
+    [
+      ...["--max-semi-space-size=2", BUNDLE, "serve", "--options", join(dir, "options.json")],
+      ...["--data-dir", join(dir, "data"), "--ports", String(port), "--host", "127.0.0.1"],
+      ...["--status-port", String(statusPort)],
+    ],
+    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  try {
+    for (let i = 0; i < 100 && !(await canConnect(port)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const answer = await ecuExchange(port, uploadWire(), { expectBytes: UPLOAD_ANSWER.length });
+    assert.equal(answer.toString("latin1"), UPLOAD_ANSWER);
+    const page = await fetch(`http://127.0.0.1:${statusPort}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
+    const version = (
+      JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
+    const status = (await (await fetch(`http://127.0.0.1:${statusPort}/api/status`)).json()) as {
+      version?: string;
+    };
+    assert.equal(status.version, version);
+  } finally {
+    const exit = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exit;
+  }
+  assert.match(out, /listening for ECUs/);
+  assert.doesNotMatch(out, /ERROR|FATAL/);
+  assert.equal(child.exitCode, 0, out);
+});
+
+test("the bundle decodes a capture", () => {
+  const result = spawnSync(process.execPath, [BUNDLE, "decode", join(SAMPLES, UPLOAD_FILE)], {
+    encoding: "utf8",
+  });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /216000064136/);
+});
