@@ -118,3 +118,34 @@ export async function runScenario(
     },
   };
 }
+
+/**
+ * The proxy alone (the baseline answers one fixed text, so it cannot take part): `scenario`'s
+ * ECUs each send a new round every time — what ECUs really do — so every upload is a fresh
+ * reading the proxy saves to its state file before publishing.
+ */
+export async function runProxyOnly(
+  scenario: Scenario,
+  proxy: Target,
+  nextUpload: (ecu: number) => { upload: Buffer; answer: Buffer },
+  warmup: number,
+): Promise<Measured> {
+  const load = async (total: number, tally?: Tally) => {
+    const before = cpuMs(proxy.pid);
+    const result = await runLoad({
+      host: proxy.host,
+      port: proxy.port,
+      concurrency: scenario.concurrency,
+      total,
+      upload: Buffer.alloc(0),
+      answer: Buffer.alloc(0),
+      timeoutMs: 10_000,
+      nextUpload,
+    });
+    tally?.add(result, cpuMs(proxy.pid) - before);
+  };
+  await load(warmup);
+  const tally = new Tally();
+  await load(scenario.total, tally);
+  return tally.result();
+}

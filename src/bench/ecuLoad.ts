@@ -19,6 +19,8 @@ export interface LoadSpec {
   answer: Buffer;
   /** A transaction that takes longer counts as dropped (the ECU gives up too). */
   timeoutMs: number;
+  /** When set, ECU `i` sends what this returns instead of `upload` (e.g. a new round each time). */
+  nextUpload?: (ecu: number) => { upload: Buffer; answer: Buffer };
 }
 
 export type DropReason = "error" | "reset" | "refused" | "missing" | "wrong" | "timeout";
@@ -109,7 +111,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     const address = ecuAddress(i);
     while (issued < spec.total) {
       issued++;
-      const outcome = await transaction(spec, address);
+      const outcome = await transaction(
+        spec.nextUpload ? { ...spec, ...spec.nextUpload(i) } : spec,
+        address,
+      );
       if (outcome.ok) latencies[ok++] = outcome.ms;
       else drops[outcome.reason]++;
     }

@@ -25,7 +25,7 @@ function proxyNodeFlags(): string[] {
 }
 
 /**
- * Starts the real CLI — `node dist/cli.js serve` — on a free loopback port. Its log goes to a
+ * Starts the real CLI — `node dist/ecu-proxy.js serve` — on a free loopback port. Its log goes to a
  * file: writing it is part of the proxy's cost, reading it must not be part of the bench's.
  */
 export async function startProxy(
@@ -40,7 +40,7 @@ export async function startProxy(
   const out = openSync(logFile, "a");
   const args = [
     ...proxyNodeFlags(),
-    join(ROOT, "dist", "cli.js"),
+    join(ROOT, "dist", "ecu-proxy.js"),
     "serve",
     "--ports",
     String(port),

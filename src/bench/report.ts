@@ -1,4 +1,4 @@
-import type { ScenarioResult } from "./answerLatency.js";
+import type { Measured, ScenarioResult } from "./answerLatency.js";
 import type { ThroughputResult } from "./decodeThroughput.js";
 import type { Machine } from "./machine.js";
 import type { MemoryResult } from "./memory.js";
@@ -12,6 +12,8 @@ export interface BenchResults {
   date: string;
   machine: Machine;
   answers: ScenarioResult[];
+  /** The proxy alone with a new round in every upload (each one saved to the state file). */
+  freshRounds?: { name: string; total: number; proxy: Measured };
   decode: ThroughputResult[];
   mqtt: MqttLatencyResult | { skipped: string };
   memory: MemoryResult | { skipped: string };
@@ -73,6 +75,12 @@ export function formatReport(r: BenchResults): string {
       ]),
     ),
     "",
+    ...(r.freshRounds
+      ? [
+          `The same proxy, ${r.freshRounds.name}, every upload a new round (saved to the state file before it is published; no baseline: it answers one fixed text): ${int(r.freshRounds.total)} uploads, p50 ${ms(r.freshRounds.proxy.p50)} ms, p99 ${ms(r.freshRounds.proxy.p99)} ms, max ${ms(r.freshRounds.proxy.max)} ms, ${int(r.freshRounds.proxy.perSecond)} answers/s, CPU ${int(r.freshRounds.proxy.cpuUsPerUpload)} µs/upload, dropped ${r.freshRounds.proxy.dropped}`,
+          "",
+        ]
+      : []),
     "Decode throughput (one thread; uploads per second of CPU time, median of 5 windows):",
     "",
     table(

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --json FILE]`: the benchmark of issue 7. Measures the real
- * CLI (`node dist/cli.js serve`) as a separate process against a minimal baseline answerer,
+ * CLI (`node dist/ecu-proxy.js serve`) as a separate process against a minimal baseline answerer,
  * also a separate process, with the load generated here — loopback only, bounded loops, every
  * child process killed at the end. Prints Markdown tables and writes JSON (bench-results.json).
  * Missing a target is reported, never an exit status: only a crash exits non-zero.
@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { runScenario, type ScenarioResult } from "./answerLatency.js";
+import { runProxyOnly, runScenario, type ScenarioResult } from "./answerLatency.js";
 import { type BenchConfig, FULL, QUICK } from "./config.js";
 import { measureDecode } from "./decodeThroughput.js";
 import { describeMachine } from "./machine.js";
@@ -20,10 +20,26 @@ import { cleanup, makeTempDir, stopProcess } from "./procs.js";
 import { type BenchResults, formatReport } from "./report.js";
 import { measureStartup } from "./startup.js";
 import { evaluateTargets } from "./targets.js";
-import { generatedUpload, REAL_UPLOAD_ANSWER, realUploadWire } from "./uploads.js";
+import { ecuTimestamp, generatedUpload, REAL_UPLOAD_ANSWER, realUploadWire } from "./uploads.js";
 
 function progress(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
+}
+
+/**
+ * Uploads as ECUs really send them: ECU i (its own id, two inverters like the capture) a new
+ * round each time, one second after its previous one.
+ */
+function newRounds(): (ecu: number) => { upload: Buffer; answer: Buffer } {
+  const FIRST_ECU = 300;
+  const start = Date.UTC(2024, 1, 7, 6, 0, 0);
+  const sent = new Map<number, number>();
+  return (ecu) => {
+    const n = sent.get(ecu) ?? 0;
+    sent.set(ecu, n + 1);
+    const upload = generatedUpload(FIRST_ECU + ecu, 2, ecuTimestamp(new Date(start + n * 1000)), n);
+    return { upload: upload.wire, answer: upload.answer };
+  };
 }
 
 async function bench(config: BenchConfig): Promise<BenchResults> {
@@ -51,9 +67,11 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
   const startup = await measureStartup(dir, config.startupRuns, broker ? mqttOptions(broker) : {});
 
   const answers: ScenarioResult[] = [];
+  let freshRounds: BenchResults["freshRounds"];
   const baseline = await startBaseline(dir, REAL_UPLOAD_ANSWER);
   // The answer path alone (no MQTT), so the ratio to the baseline is about answering.
   const proxy = await startProxy(dir, "latency", {});
+  const proxyTarget = { host: "127.0.0.1", port: proxy.port, pid: proxy.child.pid };
   try {
     for (const scenario of config.scenarios) {
       progress(`answer latency: ${scenario.name} × ${scenario.total}`);
@@ -61,12 +79,21 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
         await runScenario(
           scenario,
           { host: "127.0.0.1", port: baseline.port, pid: baseline.child.pid },
-          { host: "127.0.0.1", port: proxy.port, pid: proxy.child.pid },
+          proxyTarget,
           wire,
           REAL_UPLOAD_ANSWER,
           config.warmup,
         ),
       );
+    }
+    const fresh = config.scenarios.find((s) => s.concurrency === 50) ?? config.scenarios[0];
+    if (fresh) {
+      progress(`answer latency, a new round every upload: ${fresh.name} × ${fresh.total}`);
+      freshRounds = {
+        name: fresh.name,
+        total: fresh.total,
+        proxy: await runProxyOnly(fresh, proxyTarget, newRounds(), config.warmup),
+      };
     }
   } finally {
     await Promise.all([stopProcess(baseline.child), stopProcess(proxy.child)]);
@@ -93,6 +120,7 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     date: new Date().toISOString(),
     machine,
     answers,
+    ...(freshRounds ? { freshRounds } : {}),
     decode,
     mqtt,
     memory,
