@@ -88,7 +88,9 @@ export class ProxyServer {
 
   async start(): Promise<void> {
     for (const port of this.config.ports) {
-      const server = createServer((socket) => this.accept(socket, server));
+      // The bound port, read once: server.address() per connection showed in the profile.
+      let boundPort = port;
+      const server = createServer((socket) => this.accept(socket, boundPort));
       server.maxConnections = this.config.maxConnections + 1;
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -102,6 +104,7 @@ export class ProxyServer {
             (err.code === "EADDRINUSE" ? " (another program uses this port)" : ""),
         );
       });
+      boundPort = (server.address() as { port: number } | null)?.port ?? port;
       server.on("error", (err) => this.log.error({ err, port }, "listener error"));
       this.servers.push(server);
     }
@@ -125,9 +128,8 @@ export class ProxyServer {
     await Promise.all([...closed, ...gone]);
   }
 
-  private accept(socket: Socket, server: Server): void {
+  private accept(socket: Socket, port: number): void {
     const remote = socket.remoteAddress ?? "unknown";
-    const port = (server.address() as { port: number } | null)?.port ?? 0;
     const fromAddress = this.perAddress.get(remote) ?? 0;
     if (this.stopping) {
       socket.destroy();
@@ -161,7 +163,7 @@ export class ProxyServer {
     const log = this.log.child({ remote: `${remote}:${socket.remotePort ?? 0}`, port });
     const framer = new Framer(this.config.maxMessageBytes);
 
-    socket.setNoDelay(true);
+    // No setNoDelay: each answer is one write, which Nagle never holds back (nothing unacked).
     socket.setTimeout(this.config.idleTimeoutMs);
     socket.on("timeout", () => {
       log.info(
