@@ -89,8 +89,31 @@ export interface LogSetup {
   destination?: NodeJS.WritableStream;
 }
 
+/**
+ * Lines for stdout gathered for the rest of this turn of the event loop and written together:
+ * under a burst of ECUs one write call instead of one per line (a file or a pipe: a system call
+ * each). What is pending is written when the process exits, whatever the reason.
+ */
+function batchedStdout(): NodeJS.WritableStream {
+  let pending = "";
+  const flush = (): void => {
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    process.stdout.write(text);
+  };
+  process.on("exit", flush);
+  return {
+    write(line: string): boolean {
+      if (pending === "") setImmediate(flush);
+      pending += line;
+      return true;
+    },
+  } as NodeJS.WritableStream;
+}
+
 export function createLogger(setup: LogSetup): Logger {
-  const out = setup.destination ?? process.stdout;
+  const out = setup.destination ?? batchedStdout();
   const options: LoggerOptions = {
     level: PINO_LEVEL[setup.level],
     base: null,

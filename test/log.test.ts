@@ -3,9 +3,11 @@
  * a secret can sit (REDACT_PATHS) censored in both formats.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { test } from "node:test";
 import { createLogger, REDACT_PATHS } from "../src/log.js";
+import { ROOT } from "./helpers/cli.js";
 
 function collect(format: "pretty" | "json") {
   const chunks: string[] = [];
@@ -48,3 +50,31 @@ for (const format of ["pretty", "json"] as const) {
     assert.equal(out.split("[redacted]").length - 1, REDACT_PATHS.length);
   });
 }
+
+test("stdout lines of one turn go out in one write, and pending lines at exit", () => {
+  // A process that counts stdout writes, logs three lines and exits at once (as on a fatal error).
+  const script = `
+    import { createLogger } from "./src/log.ts";
+    let writes = 0;
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = (chunk, ...rest) => { writes++; return write(chunk, ...rest); };
+    const log = createLogger({ level: "info", format: "pretty" });
+    for (const n of [1, 2, 3]) log.info({ n }, "line");
+    process.on("exit", () => process.stderr.write("writes=" + writes));
+    process.exit(3);
+  `;
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "--input-type=module", "--eval", script],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  assert.equal(result.status, 3, result.stderr);
+  assert.deepEqual(
+    result.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.replace(/^.*INFO {2}/, "")),
+    ["line n=1", "line n=2", "line n=3"],
+  );
+  assert.match(result.stderr, /writes=1$/);
+});
