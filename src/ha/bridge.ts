@@ -88,9 +88,12 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     if (store.idle) publisher.publishEcuState(ecu);
   }
 
-  function save(): Promise<BridgeState> {
+  /** Saves the live state; resolves with `pick` of what was written (nothing by default). */
+  function save<T = undefined>(
+    pick: (written: BridgeState) => T = () => undefined as T,
+  ): Promise<T> {
     contactUnsaved = false;
-    return store.save(state);
+    return store.save(state, pick);
   }
 
   const sink: Sink = {
@@ -145,15 +148,18 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       return;
     }
     // Published once the file holds this round, and as the file holds it (StateStore.save).
-    const inverters = outcome.inverters;
-    void save().then((saved) => {
+    const ecuId = ecu.id;
+    const uids = outcome.inverters;
+    void save((written) => ({
+      ecu: structuredClone(written.ecus[ecuId]),
+      inverters: uids.flatMap((uid) => {
+        const inv = written.inverters[uid];
+        return inv ? [structuredClone(inv)] : [];
+      }),
+    })).then((saved) => {
       if (!running) return;
-      const savedEcu = saved.ecus[ecu.id];
-      if (savedEcu) publisher.publishEcu(savedEcu);
-      for (const uid of inverters) {
-        const inv = saved.inverters[uid];
-        if (inv) publisher.publishInverter(inv);
-      }
+      if (saved.ecu) publisher.publishEcu(saved.ecu);
+      for (const inv of saved.inverters) publisher.publishInverter(inv);
     });
   }
 

@@ -80,9 +80,13 @@ export function isBridgeState(v: unknown): v is BridgeState {
 export class StateStore {
   readonly path: string;
   private latest: BridgeState = emptyState();
-  /** The write in progress, and the one that will start after it. */
-  private writing: Promise<BridgeState> | null = null;
-  private queued: Promise<BridgeState> | null = null;
+  /** The write in progress; whether another must follow it; who waits for that next one. */
+  private writing: Promise<void> | null = null;
+  private queued = false;
+  private waiting: {
+    pick: (written: BridgeState) => unknown;
+    resolve: (value: unknown) => void;
+  }[] = [];
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
 
@@ -120,50 +124,52 @@ export class StateStore {
   }
 
   /**
-   * Saves the state; resolves, with what was written, once a write that began after this call —
-   * so one that contains this state — has replaced the file (temp file + rename: atomic, and safe against the process
-   * dying from then on, since the data is in the kernel). Callers publish only after that, so
-   * Home Assistant never sees a counter that a crash could take back. Writes are asynchronous
-   * and coalesced (a burst of uploads costs one or two writes, off the ECUs' answer path); the
-   * fsyncs that make the file survive a power cut follow in the background.
+   * Saves the state; resolves, with `pick` of what was written, once a write that began after
+   * this call — so one that contains this state — has replaced the file (temp file + rename:
+   * atomic, and safe against the process dying from then on, since the data is in the kernel).
+   * Callers publish only after that, so Home Assistant never sees a counter that a crash could
+   * take back. Writes are asynchronous and coalesced (a burst of uploads costs one or two
+   * writes, off the ECUs' answer path); the fsyncs that make the file survive a power cut follow
+   * in the background. `pick` runs when the write takes its text, and copies only what its caller
+   * will publish (a copy of the whole state per upload was most of a write's cost).
    */
-  save(state: BridgeState): Promise<BridgeState> {
+  save<T = BridgeState>(
+    state: BridgeState,
+    pick: (written: BridgeState) => T = (written) => structuredClone(written) as T,
+  ): Promise<T> {
     this.latest = state;
-    if (this.queued) return this.queued;
-    if (this.writing) {
-      const queued = this.writing.then(() => {
-        this.queued = null;
-        return this.write();
-      });
-      this.queued = queued;
-      return queued;
-    }
-    return this.write();
+    return new Promise<T>((resolve) => {
+      this.waiting.push({ pick, resolve: resolve as (value: unknown) => void });
+      if (this.writing) this.queued = true;
+      else this.write();
+    });
   }
 
   /** No write is running or queued: the file holds every state saved so far. */
   get idle(): boolean {
-    return this.writing === null && this.queued === null;
+    return this.writing === null && !this.queued;
   }
 
   /** Resolves once everything saved so far is written and fsynced. */
   async flush(): Promise<void> {
-    while (this.writing || this.queued || this.syncing) {
-      await Promise.all([this.queued, this.writing, this.syncing]);
+    while (this.writing || this.syncing) {
+      await Promise.all([this.writing, this.syncing]);
     }
   }
 
   /**
-   * Snapshots the newest state now, writes and renames it asynchronously, and resolves with the
-   * snapshot: what callers publish is then exactly what the file holds, even when newer uploads
-   * changed the live state meanwhile. A failed write still resolves (logged): Home Assistant
-   * keeps getting values when the disk is full or read-only.
+   * Takes the newest state's text and the waiting callers' picks now, writes and renames
+   * asynchronously, then resolves those callers: what they publish is exactly what the file
+   * holds, even when newer uploads changed the live state meanwhile. A failed write still
+   * resolves (logged): Home Assistant keeps getting values when the disk is full or read-only.
    */
-  private write(): Promise<BridgeState> {
-    const snapshot = structuredClone(this.latest);
-    const text = JSON.stringify(snapshot);
+  private write(): void {
+    const waiters = this.waiting;
+    this.waiting = [];
+    const text = JSON.stringify(this.latest);
+    const picked = waiters.map((w) => w.pick(this.latest));
     const tmp = `${this.path}.tmp-${process.pid}`;
-    const writing = (async () => {
+    this.writing = (async () => {
       try {
         await writeFile(tmp, text, { encoding: "utf8", mode: 0o600 });
         await rename(tmp, this.path);
@@ -171,12 +177,14 @@ export class StateStore {
       } catch (err) {
         this.logger.error({ err, path: this.path }, "cannot write state file");
       }
-      return snapshot;
-    })().finally(() => {
-      if (this.writing === writing) this.writing = null;
+    })().then(() => {
+      this.writing = null;
+      for (const [i, w] of waiters.entries()) w.resolve(picked[i]);
+      if (this.queued) {
+        this.queued = false;
+        this.write();
+      }
     });
-    this.writing = writing;
-    return writing;
   }
 
   private scheduleSync(): void {

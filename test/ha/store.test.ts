@@ -71,6 +71,23 @@ test("save resolves with what the file holds, even while newer changes arrive (p
   assert.equal(readState(dir).day, "day-200");
 });
 
+test("a pick sees the state as its write takes it, and the file holds that when it resolves", async () => {
+  const dir = tempDir();
+  const { logger } = captureLogger();
+  const store = new StateStore(dir, logger, () => T0);
+  const state = emptyState();
+  state.day = "day-1";
+  const first = store.save(state, (written) => written.day);
+  state.day = "day-2";
+  const second = store.save(state, (written) => written.day); // queued behind the first write
+  state.day = "day-3"; // changed before the second write starts: that write takes day-3
+  assert.equal(await first, "day-1");
+  const picked = await second;
+  assert.equal(picked, "day-3");
+  assert.equal(readState(dir).day, picked);
+  assert.equal(store.idle, true);
+});
+
 test("a truncated state file is moved aside, logged, and not fatal", () => {
   const dir = tempDir();
   const state = emptyState();
