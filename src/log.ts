@@ -36,6 +36,9 @@ export const REDACT_PATHS = [
   "headers.authorization",
 ];
 
+/** Keys shown in a line's fixed part, or not at all. */
+const OMITTED = new Set(["time", "level", "msg", "module", "pid", "hostname", "err"]);
+
 function formatValue(value: unknown): string {
   if (typeof value === "string") return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
   return JSON.stringify(value);
@@ -53,14 +56,16 @@ export function prettyLine(json: string): string {
   } catch {
     return json;
   }
-  const { time, level, msg, module, pid: _pid, hostname: _host, err, ...rest } = record;
+  const { time, level, module } = record;
   const stamp = typeof time === "number" ? new Date(time).toISOString().replace("T", " ") : "";
   const label = LEVEL_LABEL[Number(level)] ?? String(level);
-  const tag = typeof module === "string" ? ` [${module}]` : "";
-  const extras = Object.entries(rest)
-    .map(([k, v]) => `${k}=${formatValue(v)}`)
-    .join(" ");
-  let line = `${stamp} ${label}${tag} ${String(msg ?? "")}${extras ? ` ${extras}` : ""}`;
+  let line = `${stamp} ${label}${typeof module === "string" ? ` [${module}]` : ""} ${String(record.msg ?? "")}`;
+  // A plain loop: this runs for every line, and per-line arrays showed in the profile.
+  for (const key in record) {
+    if (OMITTED.has(key)) continue;
+    line += ` ${key}=${formatValue(record[key])}`;
+  }
+  const err = record.err;
   if (err && typeof err === "object") {
     const e = err as { message?: string; stack?: string };
     line += `\n${e.stack ?? e.message ?? JSON.stringify(err)}`;

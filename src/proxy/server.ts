@@ -61,6 +61,7 @@ export class ProxyServer {
   private readonly responder: Responder;
   private readonly now: () => number;
   private rejectedLogged = 0;
+  private undelivered: Exchange[] = [];
   private stopping = false;
 
   constructor(private readonly config: ProxyServerConfig) {
@@ -160,20 +161,26 @@ export class ProxyServer {
       closed: new Promise((resolve) => socket.once("close", () => resolve())),
     };
     this.connections.add(connection);
-    const log = this.log.child({ remote: `${remote}:${socket.remotePort ?? 0}`, port });
+    // Made only when this connection logs: most connections log one line, with these fields.
+    const where = { remote: `${remote}:${socket.remotePort ?? 0}`, port };
+    let child: Logger | undefined;
+    const log = (): Logger => {
+      child ??= this.log.child(where);
+      return child;
+    };
     const framer = new Framer(this.config.maxMessageBytes);
 
     // No setNoDelay: each answer is one write, which Nagle never holds back (nothing unacked).
     socket.setTimeout(this.config.idleTimeoutMs);
     socket.on("timeout", () => {
-      log.info(
+      log().info(
         { idleMs: this.config.idleTimeoutMs },
         "closing idle connection (option idle_timeout_seconds)",
       );
       socket.destroy();
     });
     socket.on("error", (err: NodeJS.ErrnoException) => {
-      log.debug({ code: err.code }, `connection error: ${err.message}`);
+      log().debug({ code: err.code }, `connection error: ${err.message}`);
     });
     socket.once("close", () => {
       this.connections.delete(connection);
@@ -184,7 +191,7 @@ export class ProxyServer {
     socket.on("data", (chunk: Buffer) => {
       for (const event of framer.push(chunk)) {
         if (event.kind === "error") {
-          log.warn(
+          log().warn(
             { code: event.code, discarded: event.discarded },
             `rejected input: ${event.detail}${event.fatal ? " — closing the connection" : ""}`,
           );
@@ -197,7 +204,7 @@ export class ProxyServer {
         const frame = event.frame;
         const receivedAt = this.now();
         connection.queue = connection.queue.then(() =>
-          this.handleFrame(frame, receivedAt, socket, port, remote, log),
+          this.handleFrame(frame, receivedAt, socket, port, remote, where, log),
         );
       }
     });
@@ -218,68 +225,88 @@ export class ProxyServer {
     socket: Socket,
     port: number,
     remote: string,
-    log: Logger,
+    where: { remote: string; port: number },
+    log: () => Logger,
   ): Promise<void> {
     try {
       const message = decodeFrame(frame);
       const { answer, answeredBy } = await this.responder({ frame, message, port, remote });
       if (answer && !socket.destroyed) socket.write(answer);
-      this.logExchange(message, frame, answer, answeredBy, log);
-      const exchange: Exchange = { receivedAt, port, remote, frame, message, answer, answeredBy };
-      // Listeners run after the answer is on its way, so nothing they do can delay the ECU.
-      setImmediate(() => {
-        for (const listener of this.listeners) {
-          try {
-            listener(exchange);
-          } catch (err) {
-            log.error({ err }, "exchange listener failed");
-          }
-        }
-      });
+      this.logExchange(message, frame, answer, answeredBy, where, log);
+      this.deliver({ receivedAt, port, remote, frame, message, answer, answeredBy });
     } catch (err) {
-      log.error({ err }, "failed to answer a frame");
+      log().error({ err }, "failed to answer a frame");
     }
   }
+
+  /**
+   * Listeners run after the answer is on its way, so nothing they do can delay the ECU: the
+   * exchanges of one event-loop turn are handed over together in the next.
+   */
+  private deliver(exchange: Exchange): void {
+    if (this.undelivered.push(exchange) === 1) setImmediate(this.deliverAll);
+  }
+
+  private readonly deliverAll = (): void => {
+    const exchanges = this.undelivered;
+    this.undelivered = [];
+    for (const exchange of exchanges) {
+      for (const listener of this.listeners) {
+        try {
+          listener(exchange);
+        } catch (err) {
+          this.log.error(
+            { err, remote: exchange.remote, port: exchange.port },
+            "exchange listener failed",
+          );
+        }
+      }
+    }
+  };
 
   private logExchange(
     message: DecodeResult,
     frame: Buffer,
     answer: Buffer | null,
     answeredBy: AnswerSource,
-    log: Logger,
+    where: { remote: string; port: number },
+    log: () => Logger,
   ): void {
-    if (log.isLevelEnabled("debug")) {
-      log.debug(
+    if (this.log.isLevelEnabled("debug")) {
+      log().debug(
         { rawFrame: frame.toString("latin1"), rawAnswer: answer?.toString("latin1") ?? null },
         "raw exchange",
       );
     }
     const answerText = answer ? answer.toString("latin1").replace(/[^\x20-\x7e]/g, ".") : "none";
     if (message.type === "error") {
-      log.warn({ code: message.code }, `rejected frame: ${message.detail}`);
+      log().warn({ code: message.code }, `rejected frame: ${message.detail}`);
       return;
     }
     const ecu = messageEcuId(message);
-    const fields = { ecu, type: message.type, answer: answerText, by: answeredBy };
+    // The connection's fields inline, so the usual one line per connection needs no child logger.
+    const fields = { ...where, ecu, type: message.type, answer: answerText, by: answeredBy };
     switch (message.type) {
       case "upload":
-        log.info(fields, summariseUpload(message));
-        for (const note of message.notes) log.debug({ ecu }, note);
-        if (log.isLevelEnabled("debug")) log.debug({ upload: message }, "decoded upload");
+        this.log.info(fields, summariseUpload(message));
+        if (this.log.isLevelEnabled("debug")) {
+          for (const note of message.notes) log().debug({ ecu }, note);
+          log().debug({ upload: message }, "decoded upload");
+        }
         return;
       case "unknown":
         if (!this.unknownKindsSeen.has(message.kind)) {
           this.unknownKindsSeen.add(message.kind);
-          log.info(
+          this.log.info(
             { ...fields, kind: message.kind, rawFrame: message.raw.slice(0, 2000) },
             `unknown message kind ${message.kind}: kept, not answered — please report it with this line`,
           );
         } else {
-          log.debug({ ...fields, kind: message.kind }, "unknown message kind again");
+          this.log.debug({ ...fields, kind: message.kind }, "unknown message kind again");
         }
         return;
       default:
-        log.info(fields, `${message.type} answered`);
+        this.log.info(fields, `${message.type} answered`);
     }
   }
 }
