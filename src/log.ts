@@ -94,14 +94,22 @@ export interface LogSetup {
   destination?: NodeJS.WritableStream;
 }
 
+/** How long log lines may wait to be written together, and how much may wait. */
+export const LOG_FLUSH_MS = 50;
+const LOG_FLUSH_BYTES = 64 * 1024;
+
 /**
- * Lines for stdout gathered for the rest of this turn of the event loop and written together:
- * under a burst of ECUs one write call instead of one per line (a file or a pipe: a system call
- * each). What is pending is written when the process exits, whatever the reason.
+ * Lines for stdout gathered for up to LOG_FLUSH_MS and written together: under a burst of ECUs
+ * one write call instead of one per line (a file or a pipe: a system call each, most of a log
+ * line's cost). What is pending is written when the process exits, whatever the reason; only a
+ * kill -9 can lose the last few lines.
  */
 function batchedStdout(): NodeJS.WritableStream {
   let pending = "";
+  let timer: NodeJS.Timeout | undefined;
   const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     if (pending === "") return;
     const text = pending;
     pending = "";
@@ -110,8 +118,9 @@ function batchedStdout(): NodeJS.WritableStream {
   process.on("exit", flush);
   return {
     write(line: string): boolean {
-      if (pending === "") setImmediate(flush);
       pending += line;
+      if (pending.length >= LOG_FLUSH_BYTES) flush();
+      else if (!timer) timer = setTimeout(flush, LOG_FLUSH_MS).unref();
       return true;
     },
   } as NodeJS.WritableStream;

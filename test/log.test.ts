@@ -51,7 +51,7 @@ for (const format of ["pretty", "json"] as const) {
   });
 }
 
-test("stdout lines of one turn go out in one write, and pending lines at exit", () => {
+test("stdout lines are written together, and pending lines at exit", () => {
   // A process that counts stdout writes, logs three lines and exits at once (as on a fatal error).
   const script = `
     import { createLogger } from "./src/log.ts";
