@@ -138,10 +138,26 @@ test("an oversized message closes that connection with a log line; the next uplo
 test("a silent connection is closed by the idle timeout with a log line", async () => {
   const socket = await openSocket(port);
   const ms = await closedWithin(socket, 3000);
-  assert.ok(ms >= 300, `closed after ${ms} ms`);
+  // Limit 400 ms, swept every 100 ms: closed after 400–500 ms (plus scheduling).
+  assert.ok(ms >= 390 && ms < 1000, `closed after ${ms} ms`);
   assert.ok(
     logs.lines.some((l) => /closing idle connection \(option idle_timeout_seconds\)/.test(l.msg)),
   );
+});
+
+test("bytes keep a connection open; once they stop, the idle timeout closes it", async () => {
+  const socket = await openSocket(port);
+  let closed = false;
+  socket.once("close", () => {
+    closed = true;
+  });
+  for (let i = 0; i < 8; i++) {
+    socket.write("A"); // 8 × 150 ms: three times the 400 ms limit, never silent for that long
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  assert.equal(closed, false, "closed although bytes kept arriving");
+  const ms = await closedWithin(socket, 3000);
+  assert.ok(ms >= 200 && ms < 1000, `closed ${ms} ms after the last byte`);
 });
 
 test("an unknown message kind is logged once at info, raw, and gets no answer", async () => {
