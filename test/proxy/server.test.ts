@@ -177,11 +177,13 @@ test("an unknown message kind is logged once at info, raw, and gets no answer", 
 });
 
 test("each upload is one readable info line, the full record at debug", () => {
-  const line = logs.lines.find((l) => l.level === 30 && l.type === "upload");
+  const line = logs.lines.find((l) => l.level === 30 && l.msg.startsWith("ECU 216000064136"));
   assert.equal(
     line?.msg,
     "ECU 216000064136 (ECU-R) 2024-02-06T11:22:14: 190 W, 2127.9 kWh lifetime, 2 inverter(s) — 408000111178 YC600 35 W 13°C, 806000011223 QS1 155 W 15°C",
   );
   assert.equal(line?.answer, UPLOAD_ANSWER);
+  assert.equal(line?.by, "proxy");
+  assert.match(String(line?.remote), /^127\.0\.0\.1:\d+$/);
   assert.ok(logs.lines.some((l) => l.level === 20 && l.msg === "decoded upload"));
 });
