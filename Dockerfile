@@ -24,7 +24,7 @@ RUN npm run build
 # --- final stage: Node, the bundle (it holds every dependency), the page, package.json ------
 FROM ${BUILD_FROM}
 ARG BUILD_ARCH
-ARG BUILD_VERSION=0.1.0
+ARG BUILD_VERSION=0.2.0
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nodejs \
     && rm -rf /var/lib/apt/lists/*
