@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { openSync, writeFileSync } from "node:fs";
+import { openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, spawnTracked, waitForListening } from "./procs.js";
 import { ROOT } from "./uploads.js";
@@ -17,11 +17,14 @@ export interface Started {
 export type ProxyOptions = Record<string, unknown>;
 
 /**
- * Extra node flags for the proxy process only, from BENCH_PROXY_NODE_FLAGS (e.g.
- * `--max-semi-space-size=2`), to see what a runtime setting changes; none by default.
+ * Node flags for the proxy process: those the add-on runs it with (NODE_FLAGS in run.sh), unless
+ * BENCH_PROXY_NODE_FLAGS is set (empty for none) to see what a runtime setting changes.
  */
-function proxyNodeFlags(): string[] {
-  return (process.env.BENCH_PROXY_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
+export function proxyNodeFlags(): string[] {
+  const override = process.env.BENCH_PROXY_NODE_FLAGS;
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
+  const runSh = readFileSync(join(ROOT, "run.sh"), "utf8");
+  return (/^NODE_FLAGS="([^"]*)"$/m.exec(runSh)?.[1] ?? "").split(/\s+/).filter(Boolean);
 }
 
 /**

@@ -15,7 +15,7 @@ import { describeMachine } from "./machine.js";
 import { measureMemory } from "./memory.js";
 import { type Broker, findMosquitto, startMosquitto } from "./mosquitto.js";
 import { measureMqttLatency, mqttOptions, NoStatePublished } from "./mqttLatency.js";
-import { startBaseline, startProxy } from "./processes.js";
+import { proxyNodeFlags, startBaseline, startProxy } from "./processes.js";
 import { cleanup, makeTempDir, stopProcess } from "./procs.js";
 import { type BenchResults, formatReport } from "./report.js";
 import { measureStartup } from "./startup.js";
@@ -119,6 +119,7 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     mode: config.mode,
     date: new Date().toISOString(),
     machine,
+    proxyNodeFlags: proxyNodeFlags(),
     answers,
     ...(freshRounds ? { freshRounds } : {}),
     decode,
