@@ -170,7 +170,9 @@ export class ProxyServer {
     };
     const framer = new Framer(this.config.maxMessageBytes);
 
-    // No setNoDelay: each answer is one write, which Nagle never holds back (nothing unacked).
+    // Nagle could hold back a second answer on one connection until the ECU acknowledges the
+    // first (frames sent back to back): answers go out at once.
+    socket.setNoDelay(true);
     socket.setTimeout(this.config.idleTimeoutMs);
     socket.on("timeout", () => {
       log().info(
