@@ -56,14 +56,21 @@ export function prettyLine(json: string): string {
   } catch {
     return json;
   }
+  return prettyRecord(record);
+}
+
+/** A record (pino's fields: time, level, module, msg, …) as one readable line. */
+function prettyRecord(record: Record<string, unknown>): string {
   const { time, level, module } = record;
   const stamp = typeof time === "number" ? new Date(time).toISOString().replace("T", " ") : "";
   const label = LEVEL_LABEL[Number(level)] ?? String(level);
   let line = `${stamp} ${label}${typeof module === "string" ? ` [${module}]` : ""} ${String(record.msg ?? "")}`;
   // A plain loop: this runs for every line, and per-line arrays showed in the profile.
   for (const key in record) {
-    if (OMITTED.has(key)) continue;
-    line += ` ${key}=${formatValue(record[key])}`;
+    const value = record[key];
+    // Skipped as pino's JSON skips it, so both paths give the same line.
+    if (OMITTED.has(key) || value === undefined) continue;
+    line += ` ${key}=${formatValue(value)}`;
   }
   const err = record.err;
   if (err && typeof err === "object") {
@@ -126,6 +133,31 @@ function batchedStdout(): NodeJS.WritableStream {
   } as NodeJS.WritableStream;
 }
 
+/** Where a logger made by createLogger writes pretty lines; absent for JSON loggers. */
+const prettyOutputs = new WeakMap<Logger, NodeJS.WritableStream>();
+
+/** Fields of a fast line: plain values, and never a secret (nothing here is redacted). */
+export type FastFields = Record<string, string | number | null | undefined>;
+
+/**
+ * An info-level writer for the hottest line — one per ECU upload — of `module`'s child of
+ * `logger`. In the pretty format it formats the line straight from its fields, skipping pino's
+ * JSON and the parse back (a CPU profile put those at ~7 % of the proxy's time under load). The
+ * line is the one pino would give; in the JSON format pino writes it.
+ */
+export function fastInfo(
+  logger: Logger,
+  module: string,
+): (fields: FastFields, msg: string) => void {
+  const child = logger.child({ module });
+  const out = prettyOutputs.get(logger);
+  if (!out) return (fields, msg) => child.info(fields, msg);
+  return (fields, msg) => {
+    if (!child.isLevelEnabled("info")) return;
+    out.write(`${prettyRecord({ time: Date.now(), level: 30, module, ...fields, msg })}\n`);
+  };
+}
+
 export function createLogger(setup: LogSetup): Logger {
   const out = setup.destination ?? batchedStdout();
   const options: LoggerOptions = {
@@ -134,5 +166,7 @@ export function createLogger(setup: LogSetup): Logger {
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
   };
   const stream = setup.format === "json" ? out : prettyDestination(out);
-  return pino(options, stream as pino.DestinationStream);
+  const logger = pino(options, stream as pino.DestinationStream);
+  if (setup.format !== "json") prettyOutputs.set(logger, out);
+  return logger;
 }

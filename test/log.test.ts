@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { test } from "node:test";
-import { createLogger, REDACT_PATHS } from "../src/log.js";
+import { createLogger, fastInfo, REDACT_PATHS } from "../src/log.js";
 import { ROOT } from "./helpers/cli.js";
 
 function collect(format: "pretty" | "json") {
@@ -77,4 +77,31 @@ test("stdout lines are written together, and pending lines at exit", () => {
     ["line n=1", "line n=2", "line n=3"],
   );
   assert.match(result.stderr, /writes=1$/);
+});
+
+test("the fast upload line is exactly the line pino gives, and obeys the level", () => {
+  const { logger, text } = collect("pretty");
+  const fields = { remote: "127.0.0.5:4567", port: 8995, answer: "10120240206112214", note: "a b" };
+  const msg = "ECU 216000064136 (ECU-R) 2024-02-06T11:22:14: 190 W — 13°C";
+  fastInfo(logger, "proxy")({ ...fields, gone: undefined }, msg);
+  logger.child({ module: "proxy" }).info(fields, msg);
+  const [fast, viaPino] = text().trimEnd().split("\n");
+  const withoutTime = (line = "") => line.replace(/^\S+ \S+ /, "");
+  assert.equal(withoutTime(fast), withoutTime(viaPino));
+  assert.match(fast ?? "", /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z INFO {2}\[proxy\] ECU 2160/);
+
+  const quiet = collect("pretty");
+  quiet.logger.level = "warn";
+  fastInfo(quiet.logger, "proxy")(fields, msg);
+  assert.equal(quiet.text(), "");
+});
+
+test("in the JSON format the fast line is pino's own record", () => {
+  const { logger, text } = collect("json");
+  fastInfo(logger, "proxy")({ answer: "10120240206112214" }, "upload");
+  const record = JSON.parse(text()) as Record<string, unknown>;
+  assert.equal(record.module, "proxy");
+  assert.equal(record.answer, "10120240206112214");
+  assert.equal(record.msg, "upload");
+  assert.equal(record.level, 30);
 });

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
-import type { Logger } from "../log.js";
+import { type FastFields, fastInfo, type Logger } from "../log.js";
 import { answerFor } from "../protocol/answer.js";
 import { decodeFrame } from "../protocol/decode.js";
 import { messageEcuId } from "../protocol/ecuId.js";
@@ -58,6 +58,8 @@ export class ProxyServer {
   private readonly listeners: ExchangeListener[] = [];
   private readonly unknownKindsSeen = new Set<string>();
   private readonly log: Logger;
+  /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
+  private readonly logUpload: (fields: FastFields, msg: string) => void;
   private readonly responder: Responder;
   private readonly now: () => number;
   private rejectedLogged = 0;
@@ -66,6 +68,7 @@ export class ProxyServer {
 
   constructor(private readonly config: ProxyServerConfig) {
     this.log = config.logger.child({ module: "proxy" });
+    this.logUpload = fastInfo(config.logger, "proxy");
     this.responder = config.responder ?? localResponder;
     this.now = config.now ?? Date.now;
   }
@@ -292,7 +295,7 @@ export class ProxyServer {
       case "upload":
         // The summary names the ECU and says it is an upload: the line carries no `ecu`/`type`
         // fields, each of which cost measurable time on this hottest line.
-        this.log.info({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
+        this.logUpload({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
         if (this.log.isLevelEnabled("debug")) {
           for (const note of message.notes) log().debug({ ecu }, note);
           log().debug({ upload: message }, "decoded upload");
