@@ -16,6 +16,11 @@ export interface Started {
 /** Options for `ecu-proxy serve --options`, in the add-on's options.json format. */
 export type ProxyOptions = Record<string, unknown>;
 
+/** run.sh, the add-on's entry point: the bench runs the proxy as it does. */
+function runSh(): string {
+  return readFileSync(join(ROOT, "run.sh"), "utf8");
+}
+
 /**
  * Node flags for the proxy process: those the add-on runs it with (NODE_FLAGS in run.sh), unless
  * BENCH_PROXY_NODE_FLAGS is set (empty for none) to see what a runtime setting changes.
@@ -23,8 +28,16 @@ export type ProxyOptions = Record<string, unknown>;
 export function proxyNodeFlags(): string[] {
   const override = process.env.BENCH_PROXY_NODE_FLAGS;
   if (override !== undefined) return override.split(/\s+/).filter(Boolean);
-  const runSh = readFileSync(join(ROOT, "run.sh"), "utf8");
-  return (/^NODE_FLAGS="([^"]*)"$/m.exec(runSh)?.[1] ?? "").split(/\s+/).filter(Boolean);
+  return (/^NODE_FLAGS="([^"]*)"$/m.exec(runSh())?.[1] ?? "").split(/\s+/).filter(Boolean);
+}
+
+/** The environment run.sh exports for node (glibc malloc settings), as `NAME=value` pairs. */
+export function proxyEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of runSh().matchAll(/^export (MALLOC_\w+)=(\S+)$/gm)) {
+    if (m[1] && m[2]) env[m[1]] = m[2];
+  }
+  return env;
 }
 
 /**
@@ -58,7 +71,7 @@ export async function startProxy(
   const child = spawnTracked(process.execPath, args, {
     cwd: dir,
     stdio: ["ignore", out, out],
-    env: { ...process.env, TZ: "UTC", LOG_FORMAT: "pretty" },
+    env: { ...process.env, ...proxyEnv(), TZ: "UTC", LOG_FORMAT: "pretty" },
   });
   const listeningMs = await waitForListening(child, port, since);
   return { child, port, listeningMs, logFile };

@@ -15,7 +15,7 @@ import { describeMachine } from "./machine.js";
 import { measureMemory } from "./memory.js";
 import { type Broker, findMosquitto, startMosquitto } from "./mosquitto.js";
 import { measureMqttLatency, mqttOptions, NoStatePublished } from "./mqttLatency.js";
-import { proxyNodeFlags, startBaseline, startProxy } from "./processes.js";
+import { proxyEnv, proxyNodeFlags, startBaseline, startProxy } from "./processes.js";
 import { cleanup, makeTempDir, stopProcess } from "./procs.js";
 import { type BenchResults, formatReport } from "./report.js";
 import { measureStartup } from "./startup.js";
@@ -119,7 +119,10 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     mode: config.mode,
     date: new Date().toISOString(),
     machine,
-    proxyNodeFlags: proxyNodeFlags(),
+    proxyNodeFlags: [
+      ...Object.entries(proxyEnv()).map(([k, v]) => `${k}=${v}`),
+      ...proxyNodeFlags(),
+    ],
     answers,
     ...(freshRounds ? { freshRounds } : {}),
     decode,

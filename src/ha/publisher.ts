@@ -3,6 +3,7 @@
  * last connect), availability and JSON states (every time). Knows nothing about connections:
  * it writes to a `Sink`, which drops messages while the broker is away.
  */
+import { createHash } from "node:crypto";
 import {
   type DiscoveryContext,
   type DiscoveryMessage,
@@ -21,7 +22,10 @@ export interface Sink {
 }
 
 export class Publisher {
-  /** Discovery bytes sent per topic since the last (re)connect or HA restart. */
+  /**
+   * A digest of the discovery bytes sent per topic since the last (re)connect or HA restart —
+   * not the bytes: an inverter's config is ~6 KB, 3 MB of heap for 500 inverters.
+   */
   private readonly sentConfigs = new Map<string, string>();
   /**
    * The builder inputs behind each sent discovery. The builders are pure, so when a device's
@@ -58,9 +62,10 @@ export class Publisher {
 
   private publishConfig(topic: string, payload: unknown): void {
     const text = stableStringify(payload);
-    if (this.sentConfigs.get(topic) === text) return;
+    const digest = createHash("sha256").update(text).digest("base64");
+    if (this.sentConfigs.get(topic) === digest) return;
     this.sink.publish(topic, text, true);
-    this.sentConfigs.set(topic, text);
+    this.sentConfigs.set(topic, digest);
   }
 
   /** ECUs known only from contacts (no upload yet) have no model and are not announced. */

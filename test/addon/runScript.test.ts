@@ -11,7 +11,10 @@ import { ROOT } from "./files.js";
 const dir = mkdtempSync(join(tmpdir(), "ecu-proxy-run-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const argsFile = join(dir, "args");
-writeFileSync(join(dir, "node"), `#!/bin/sh\nprintf '%s\\n' "$@" > "${argsFile}"\nexit 7\n`);
+writeFileSync(
+  join(dir, "node"),
+  `#!/bin/sh\nprintf '%s\\n' "$@" > "${argsFile}"\necho "$MALLOC_TRIM_THRESHOLD_" > "${argsFile}.env"\nexit 7\n`,
+);
 chmodSync(join(dir, "node"), 0o755);
 
 function runSh(env: Record<string, string>) {
@@ -20,13 +23,17 @@ function runSh(env: Record<string, string>) {
     env: { PATH: `${dir}:${process.env.PATH}`, ...env },
     encoding: "utf8",
   });
-  return { status: r.status, args: readFileSync(argsFile, "utf8").trim().split("\n") };
+  return {
+    status: r.status,
+    args: readFileSync(argsFile, "utf8").trim().split("\n"),
+    trimThreshold: readFileSync(`${argsFile}.env`, "utf8").trim(),
+  };
 }
 
 test("run.sh execs node on the add-on's options and data dir", () => {
   const r = runSh({});
   assert.deepEqual(r.args, [
-    "--max-semi-space-size=2",
+    "--max-semi-space-size=4",
     "/app/dist/ecu-proxy.js",
     "serve",
     "--options",
@@ -35,6 +42,7 @@ test("run.sh execs node on the add-on's options and data dir", () => {
     "/data",
   ]);
   assert.equal(r.status, 7, "node's exit code is the script's (exec, no wrapper process)");
+  assert.equal(r.trimThreshold, "131072", "glibc's trim threshold reaches node");
 });
 
 test("run.sh passes ECU_PROXY_PORTS (smoke test only) as --ports", () => {
