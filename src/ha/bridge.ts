@@ -91,7 +91,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
   /** Saves the live state; resolves with `pick` of what was written (nothing by default). */
   function save<T = undefined>(
     pick: (written: BridgeState) => T = () => undefined as T,
-  ): Promise<T> {
+  ): Promise<T | undefined> {
     contactUnsaved = false;
     return store.save(state, pick);
   }
@@ -157,7 +157,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
         return inv ? [structuredClone(inv)] : [];
       }),
     })).then((saved) => {
-      if (!running) return;
+      if (!running || !saved) return;
       if (saved.ecu) publisher.publishEcu(saved.ecu);
       for (const inv of saved.inverters) publisher.publishInverter(inv);
     });

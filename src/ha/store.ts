@@ -131,14 +131,15 @@ export class StateStore {
    * take back. Writes are asynchronous and coalesced (a burst of uploads costs one or two
    * writes, off the ECUs' answer path); the fsyncs that make the file survive a power cut follow
    * in the background. `pick` runs when the write takes its text, and copies only what its caller
-   * will publish (a copy of the whole state per upload was most of a write's cost).
+   * will publish (a copy of the whole state per upload was most of a write's cost); a pick that
+   * throws is logged and gives undefined, and the write goes on.
    */
   save<T = BridgeState>(
     state: BridgeState,
     pick: (written: BridgeState) => T = (written) => structuredClone(written) as T,
-  ): Promise<T> {
+  ): Promise<T | undefined> {
     this.latest = state;
-    return new Promise<T>((resolve) => {
+    return new Promise<T | undefined>((resolve) => {
       this.waiting.push({ pick, resolve: resolve as (value: unknown) => void });
       if (this.writing) this.queued = true;
       else this.write();
@@ -167,7 +168,14 @@ export class StateStore {
     const waiters = this.waiting;
     this.waiting = [];
     const text = JSON.stringify(this.latest);
-    const picked = waiters.map((w) => w.pick(this.latest));
+    const picked = waiters.map((w) => {
+      try {
+        return w.pick(this.latest);
+      } catch (err) {
+        this.logger.error({ err }, "cannot copy the saved state for publishing");
+        return undefined;
+      }
+    });
     const tmp = `${this.path}.tmp-${process.pid}`;
     this.writing = (async () => {
       try {

@@ -57,6 +57,7 @@ test("save resolves with what the file holds, even while newer changes arrive (p
     checks.push(
       store.save(state).then((saved) => {
         writesSeen++;
+        assert.ok(saved, "the default pick copies the state");
         const onDisk = readState(dir).day ?? "";
         // What a caller may publish (`saved`) is on disk already, and includes this save.
         assert.ok((saved.day ?? "") <= onDisk, `${saved.day} published, ${onDisk} on disk`);
@@ -86,6 +87,20 @@ test("a pick sees the state as its write takes it, and the file holds that when 
   assert.equal(picked, "day-3");
   assert.equal(readState(dir).day, picked);
   assert.equal(store.idle, true);
+});
+
+test("a pick that throws is logged, its caller gets undefined, and the write still happens", async () => {
+  const dir = tempDir();
+  const { logger, lines } = captureLogger();
+  const store = new StateStore(dir, logger, () => T0);
+  const state = emptyState();
+  state.day = "day-1";
+  const picked = await store.save(state, () => {
+    throw new Error("boom");
+  });
+  assert.equal(picked, undefined);
+  assert.equal(readState(dir).day, "day-1");
+  assert.ok(lines.some((l) => l.msg === "cannot copy the saved state for publishing"));
 });
 
 test("a truncated state file is moved aside, logged, and not fatal", () => {
