@@ -5,8 +5,9 @@
 # avoid ports in use); the add-on always listens on 8995-8997 inside its container.
 set -e
 # A small young generation (4 MB: ~10 MB less resident memory with hundreds of inverters than
-# Node's default, for ~the same CPU), and glibc giving freed memory back to the system (another
-# ~6 MB); both measured by `npm run bench`, which runs the proxy with these (README, Performance).
+# Node's default; 2 MB saves 3 MB more but cost more CPU in A/B runs), and glibc giving freed
+# memory back to the system (another ~6 MB); `npm run bench` runs the proxy with these
+# (README, Performance).
 NODE_FLAGS="--max-semi-space-size=4"
 export MALLOC_TRIM_THRESHOLD_=131072
 if [ -n "${ECU_PROXY_PORTS:-}" ]; then
