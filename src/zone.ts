@@ -47,14 +47,10 @@ export function canonicalZone(zone: string): string | undefined {
   }
 }
 
-let current: string | undefined;
-
 /**
- * Makes `zone` the process's local time. Node re-reads TZ when it is assigned, so this is cheap
- * when the zone is already current (always, outside tests that switch zones).
+ * Makes `zone` the process's local time. Node re-reads its zone rules only when TZ is assigned,
+ * so this assigns only when the zone changes (never, outside tests that switch zones).
  */
 export function useZone(zone: string): void {
-  if (zone === current && process.env.TZ === zone) return;
-  process.env.TZ = zone;
-  current = zone;
+  if (process.env.TZ !== zone) process.env.TZ = zone;
 }
