@@ -1,4 +1,4 @@
-import { type DropReason, type LoadResult, noDrops, runLoad } from "./ecuLoad.js";
+import { type DropReason, type LoadResult, type LoadSpec, noDrops, runLoad } from "./ecuLoad.js";
 import { cpuMs } from "./procs.js";
 import { type LatencySummary, summarise } from "./stats.js";
 
@@ -62,6 +62,29 @@ class Tally {
   }
 }
 
+/**
+ * `total` transactions of `scenario`'s shape against `target`, added to `tally` (none: a warm-up)
+ * with the CPU time the target's process spent meanwhile.
+ */
+async function measureLoad(
+  target: Target,
+  scenario: Scenario,
+  total: number,
+  uploads: Pick<LoadSpec, "upload" | "answer" | "nextUpload">,
+  tally?: Tally,
+): Promise<void> {
+  const before = cpuMs(target.pid);
+  const result = await runLoad({
+    host: target.host,
+    port: target.port,
+    concurrency: scenario.concurrency,
+    total,
+    timeoutMs: 10_000,
+    ...uploads,
+  });
+  tally?.add(result, cpuMs(target.pid) - before);
+}
+
 /** Baseline and proxy take turns in this many chunks, so drift on a shared machine hits both. */
 const CHUNKS = 4;
 
@@ -78,19 +101,8 @@ export async function runScenario(
   answer: Buffer,
   warmup: number,
 ): Promise<ScenarioResult> {
-  const load = async (target: Target, total: number, tally?: Tally) => {
-    const before = cpuMs(target.pid);
-    const result = await runLoad({
-      host: target.host,
-      port: target.port,
-      concurrency: scenario.concurrency,
-      total,
-      upload,
-      answer,
-      timeoutMs: 10_000,
-    });
-    tally?.add(result, cpuMs(target.pid) - before);
-  };
+  const load = (target: Target, total: number, tally?: Tally) =>
+    measureLoad(target, scenario, total, { upload, answer }, tally);
   await load(baseline, warmup);
   await load(proxy, warmup);
   const b = new Tally();
@@ -130,22 +142,10 @@ export async function runProxyOnly(
   nextUpload: (ecu: number) => { upload: Buffer; answer: Buffer },
   warmup: number,
 ): Promise<Measured> {
-  const load = async (total: number, tally?: Tally) => {
-    const before = cpuMs(proxy.pid);
-    const result = await runLoad({
-      host: proxy.host,
-      port: proxy.port,
-      concurrency: scenario.concurrency,
-      total,
-      upload: Buffer.alloc(0),
-      answer: Buffer.alloc(0),
-      timeoutMs: 10_000,
-      nextUpload,
-    });
-    tally?.add(result, cpuMs(proxy.pid) - before);
-  };
-  await load(warmup);
+  // `upload`/`answer` are unused: nextUpload gives each transaction its own.
+  const uploads = { upload: Buffer.alloc(0), answer: Buffer.alloc(0), nextUpload };
+  await measureLoad(proxy, scenario, warmup, uploads);
   const tally = new Tally();
-  await load(scenario.total, tally);
+  await measureLoad(proxy, scenario, scenario.total, uploads, tally);
   return tally.result();
 }
