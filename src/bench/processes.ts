@@ -25,19 +25,24 @@ function runSh(): string {
  * Node flags for the proxy process: those the add-on runs it with (NODE_FLAGS in run.sh), unless
  * BENCH_PROXY_NODE_FLAGS is set (empty for none) to see what a runtime setting changes.
  */
-export function proxyNodeFlags(): string[] {
+function proxyNodeFlags(): string[] {
   const override = process.env.BENCH_PROXY_NODE_FLAGS;
   if (override !== undefined) return override.split(/\s+/).filter(Boolean);
   return (/^NODE_FLAGS="([^"]*)"$/m.exec(runSh())?.[1] ?? "").split(/\s+/).filter(Boolean);
 }
 
-/** The environment run.sh exports for node (glibc malloc settings), as `NAME=value` pairs. */
-export function proxyEnv(): Record<string, string> {
+/** The environment run.sh exports for node (glibc malloc settings). */
+function proxyEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const m of runSh().matchAll(/^export (MALLOC_\w+)=(\S+)$/gm)) {
     if (m[1] && m[2]) env[m[1]] = m[2];
   }
   return env;
+}
+
+/** What startProxy runs the proxy with, for the report: `NAME=value` entries, then node flags. */
+export function proxyRuntime(): string[] {
+  return [...Object.entries(proxyEnv()).map(([k, v]) => `${k}=${v}`), ...proxyNodeFlags()];
 }
 
 /**

@@ -11,8 +11,8 @@ export interface BenchResults {
   mode: "full" | "quick";
   date: string;
   machine: Machine;
-  /** Environment and node flags the proxy ran with (run.sh's, or BENCH_PROXY_NODE_FLAGS). */
-  proxyNodeFlags: string[];
+  /** Environment and node flags the proxy ran with (run.sh's; BENCH_PROXY_NODE_FLAGS for flags). */
+  proxyRuntime: string[];
   answers: ScenarioResult[];
   /** The proxy alone with a new round in every upload (each one saved to the state file). */
   freshRounds?: { name: string; total: number; proxy: Measured };
@@ -42,7 +42,7 @@ export function formatReport(r: BenchResults): string {
   const m = r.machine;
   const out: string[] = [];
   out.push(
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}, load average ${m.loadAverage} at start — ${r.mode} run, ${r.date}; proxy runs as run.sh: ${r.proxyNodeFlags.join(" ") || "no flags"}`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}, load average ${m.loadAverage} at start — ${r.mode} run, ${r.date}; proxy runtime: ${r.proxyRuntime.join(" ") || "no flags"}`,
     "",
     "ECU answer latency (connect → complete answer, ms); × = proxy ÷ baseline; CPU = server process time per upload:",
     "",

@@ -15,7 +15,7 @@ import { describeMachine } from "./machine.js";
 import { measureMemory } from "./memory.js";
 import { type Broker, findMosquitto, startMosquitto } from "./mosquitto.js";
 import { measureMqttLatency, mqttOptions, NoStatePublished } from "./mqttLatency.js";
-import { proxyEnv, proxyNodeFlags, startBaseline, startProxy } from "./processes.js";
+import { proxyRuntime, startBaseline, startProxy } from "./processes.js";
 import { cleanup, makeTempDir, stopProcess } from "./procs.js";
 import { type BenchResults, formatReport } from "./report.js";
 import { measureStartup } from "./startup.js";
@@ -119,10 +119,7 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     mode: config.mode,
     date: new Date().toISOString(),
     machine,
-    proxyNodeFlags: [
-      ...Object.entries(proxyEnv()).map(([k, v]) => `${k}=${v}`),
-      ...proxyNodeFlags(),
-    ],
+    proxyRuntime: proxyRuntime(),
     answers,
     ...(freshRounds ? { freshRounds } : {}),
     decode,
