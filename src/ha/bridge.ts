@@ -81,10 +81,12 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
   let contactUnsaved = false;
 
   /**
-   * A new contact time, published from the live state only while no write is pending: then the
-   * live counters are the ones on disk. Otherwise the pending write's publish follows anyway.
+   * An ECU's contact time moved and nothing else: saved later (contactUnsaved), published from
+   * the live state only while no write is pending — then the live counters are the ones on disk;
+   * otherwise the pending write's publish follows anyway.
    */
-  function publishContact(ecu: EcuRecord): void {
+  function noteContact(ecu: EcuRecord): void {
+    contactUnsaved = true;
     if (store.idle) publisher.publishEcuState(ecu);
   }
 
@@ -143,8 +145,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     );
     if (!outcome.fresh && !outcome.counted && !outcome.created) {
       // A round already taken (the ECU resends after a missed answer): only contact times moved.
-      contactUnsaved = true;
-      publishContact(ecu);
+      noteContact(ecu);
       return;
     }
     // Published once the file holds this round, and as the file holds it (StateStore.save).
@@ -263,8 +264,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
           handleUpload(message);
         } else if (recordContact(state, ecuId, now())) {
           const ecu = state.ecus[ecuId];
-          if (ecu) publishContact(ecu);
-          contactUnsaved = true;
+          if (ecu) noteContact(ecu);
         }
       } catch (err) {
         log.error({ err }, "cannot publish exchange");
