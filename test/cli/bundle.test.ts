@@ -4,16 +4,16 @@
  * page from the shipped files, decodes a capture and reports the package version.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
 // @ts-expect-error -- a plain ES module script without type declarations
 import { BUNDLE, bundle } from "../../scripts/bundle.mjs";
-import { ROOT } from "../helpers/cli.js";
+import { exited, ROOT, runCli, startCli } from "../helpers/cli.js";
 import { SAMPLES, UPLOAD_ANSWER, UPLOAD_FILE, uploadWire } from "../helpers/fixtures.js";
-import { canConnect, ecuExchange, freePort } from "../helpers/tcp.js";
+import { waitFor } from "../helpers/logs.js";
+import { ecuExchange, freePort } from "../helpers/tcp.js";
 
 before(async () => {
   await bundle();
@@ -23,26 +23,16 @@ test("the bundle serves: upload answered, status page shipped, clean stop", asyn
   const dir = mkdtempSync(join(tmpdir(), "bundle-"));
   writeFileSync(join(dir, "options.json"), JSON.stringify({ log_level: "info" }));
   const [port, statusPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
+  const proxy = startCli(
     [
-      ...["--max-semi-space-size=2", BUNDLE, "serve", "--options", join(dir, "options.json")],
-      ...["--data-dir", join(dir, "data"), "--ports", String(port), "--host", "127.0.0.1"],
-      ...["--status-port", String(statusPort)],
+      ...["serve", "--options", join(dir, "options.json"), "--data-dir", join(dir, "data")],
+      ...["--ports", String(port), "--host", "127.0.0.1", "--status-port", String(statusPort)],
     ],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
+    {},
+    ["--max-semi-space-size=4", BUNDLE],
   );
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
   try {
-    for (let i = 0; i < 100 && !(await canConnect(port)); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(() => proxy.output().includes("listening for ECUs"), "the bundle to listen");
     const answer = await ecuExchange(port, uploadWire(), { expectBytes: UPLOAD_ANSWER.length });
     assert.equal(answer.toString("latin1"), UPLOAD_ANSWER);
     const page = await fetch(`http://127.0.0.1:${statusPort}/`);
@@ -58,19 +48,15 @@ test("the bundle serves: upload answered, status page shipped, clean stop", asyn
     };
     assert.equal(status.version, version);
   } finally {
-    const exit = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exit;
+    proxy.kill("SIGTERM");
   }
-  assert.match(out, /listening for ECUs/);
-  assert.doesNotMatch(out, /ERROR|FATAL/);
-  assert.equal(child.exitCode, 0, out);
+  const { code } = await exited(proxy, 5000);
+  assert.doesNotMatch(proxy.output(), /ERROR|FATAL/);
+  assert.equal(code, 0, proxy.output());
 });
 
 test("the bundle decodes a capture", () => {
-  const result = spawnSync(process.execPath, [BUNDLE, "decode", join(SAMPLES, UPLOAD_FILE)], {
-    encoding: "utf8",
-  });
-  assert.equal(result.status, 0, result.stderr);
+  const result = runCli(["decode", join(SAMPLES, UPLOAD_FILE)], undefined, [BUNDLE]);
+  assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /216000064136/);
 });

@@ -5,9 +5,12 @@ import { fileURLToPath } from "node:url";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = join(ROOT, "src", "cli.ts");
 
-/** Runs `ecu-proxy ARGS` as a separate process (the TypeScript entry point through tsx). */
-export function runCli(args: string[], input?: Buffer | string) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], {
+/** Node's arguments before the CLI's own: the TypeScript entry point through tsx by default. */
+const TSX_ENTRY = ["--import", "tsx", CLI];
+
+/** Runs `ecu-proxy ARGS` as a separate process; `entry` names another program (the bundle). */
+export function runCli(args: string[], input?: Buffer | string, entry: string[] = TSX_ENTRY) {
+  const result = spawnSync(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     input,
     encoding: "utf8",
@@ -20,8 +23,9 @@ export function runCli(args: string[], input?: Buffer | string) {
 export function startCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  entry: string[] = TSX_ENTRY,
 ): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_NO_WARNINGS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
