@@ -1,10 +1,18 @@
 import { mkdirSync } from "node:fs";
+import { DeviceRegistry } from "./devices/registry.js";
 import type { EmaForwarder, EmaStats, EmaStatus } from "./ema/forwarder.js";
 import { createHomeAssistantBridge } from "./ha/bridge.js";
 import type { Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/link.js";
 import { mqttSettingsFromOptions } from "./mqtt/settings.js";
-import { effectiveTimezone } from "./options/load.js";
+import {
+  devicesConfig,
+  forwarderSettings,
+  homeAssistantConfig,
+  proxyMode,
+  serverLimits,
+  statusSettings,
+} from "./options/parts.js";
 import type { Options } from "./options/schema.js";
 import { allowListed } from "./proxy/allowList.js";
 import { ProxyServer } from "./proxy/server.js";
@@ -34,6 +42,7 @@ export interface ServeConfig {
 
 export interface RunningProxy {
   server: ProxyServer;
+  devices: DeviceRegistry;
   /** Forwarding diagnostics (EMA reachable, answers from EMA/proxy); only when forward_to_ema. */
   ema?: EmaStatus;
   status?: RunningStatusPage;
@@ -50,14 +59,18 @@ function emaSummary(stats: EmaStats): EmaSummary {
   };
 }
 
-/** Wires the parts together and starts them; the caller owns signals and exit codes. */
+/**
+ * Wires the parts together and starts them: server → decode → devices → (Home Assistant,
+ * status page). The caller owns signals and exit codes.
+ */
 export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
   const { options, logger } = config;
   const log = logger.child({ module: "main" });
   mkdirSync(config.dataDir, { recursive: true });
-  const mode = options.forward_to_ema ? "forwarding" : "cloudless";
+  const mode = proxyMode(options);
+  const status = statusSettings(options);
   log.info(
-    { mode, timezone: effectiveTimezone(options), dataDir: config.dataDir },
+    { mode, timezone: status.timezone, dataDir: config.dataDir },
     `starting APsystems ECU proxy (${mode})`,
   );
 
@@ -66,7 +79,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
   const emaModule = options.forward_to_ema ? await import("./ema/forwarder.js") : undefined;
   const ema: EmaForwarder | undefined = emaModule
     ? new emaModule.EmaForwarder({
-        ...emaModule.forwarderConfigFromOptions(options),
+        ...forwarderSettings(options),
         logger,
         listeningPorts: (): number[] => server.boundPorts,
         ...(config.emaUpstreamPort ? { upstreamPort: config.emaUpstreamPort } : {}),
@@ -77,52 +90,60 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
   const server = new ProxyServer({
     host: config.host,
     ports: config.ports,
-    maxMessageBytes: options.max_message_kib * 1024,
-    idleTimeoutMs: options.idle_timeout_seconds * 1000,
-    maxConnections: options.max_connections,
-    maxConnectionsPerAddress: options.max_connections_per_address,
+    ...serverLimits(options),
     logger,
     ...(ema ? { responder: ema.responder } : {}),
   });
-  const bridge = createHomeAssistantBridge({
-    settings: config.mqtt ?? mqttSettingsFromOptions(options),
-    options,
+  const devices = new DeviceRegistry({
+    ...devicesConfig(options),
     dataDir: config.dataDir,
     logger,
-    mode,
   });
-  await bridge.start();
+  const bridge = createHomeAssistantBridge({
+    ...homeAssistantConfig(options),
+    settings: config.mqtt ?? mqttSettingsFromOptions(options),
+    devices,
+    logger,
+  });
+  devices.start();
+  bridge.start();
   if (ema) {
     bridge.setEmaDiagnostics(ema.stats);
     ema.onStatsChange((stats) => bridge.setEmaDiagnostics(stats));
   }
   server.onExchange(
-    allowListed(options.allowed_ecu_ids, (exchange) => bridge.handleExchange(exchange), logger),
+    allowListed(options.allowed_ecu_ids, (exchange) => devices.handleExchange(exchange), logger),
   );
   try {
     await server.start();
   } catch (err) {
     // The MQTT client would otherwise keep the process alive after a failed start.
-    await bridge.stop();
+    await Promise.all([bridge.stop(), devices.stop()]);
     throw err;
   }
 
-  let status: RunningStatusPage | undefined;
+  let page: RunningStatusPage | undefined;
   if (config.statusPort !== undefined) {
     try {
       const { startStatusPage } = await import("./status/index.js");
-      status = await startStatusPage({
+      page = await startStatusPage({
         port: config.statusPort,
         mode,
-        timezone: effectiveTimezone(options),
+        timezone: status.timezone,
         dataDir: config.dataDir,
-        captureMaxBytes: options.capture_max_kib * 1024,
-        allowedEcuIds: options.allowed_ecu_ids,
+        captureMaxBytes: status.captureMaxBytes,
+        devices,
         ...(config.statusAccess ? { access: config.statusAccess } : {}),
         ports: server.boundPorts,
         onExchange: (listener) => server.onExchange(listener),
         ...(ema ? { ema: () => emaSummary(ema.stats) } : {}),
-        energyToday: (ecuId) => bridge.energyTodayWh(ecuId),
+        homeAssistant: () => ({
+          configured: (config.mqtt ?? mqttSettingsFromOptions(options)) !== undefined,
+          connected: bridge.connected,
+          since: bridge.since,
+          lastPublishAt: bridge.lastPublishAt,
+          devicesAnnounced: bridge.announced,
+        }),
         logger,
       });
     } catch (err) {
@@ -133,14 +154,16 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
 
   return {
     server,
+    devices,
     ...(ema ? { ema } : {}),
-    ...(status ? { status } : {}),
+    ...(page ? { status: page } : {}),
     async stop() {
       // Requests still waiting for EMA get their local answers now, so the drain is quick.
       ema?.close();
-      // In parallel: both have their own ~1 s limit, and the CLI gives up after 1.8 s. The
-      // status page saves its files after the last exchange.
-      await Promise.all([server.stop().then(() => status?.stop()), bridge.stop()]);
+      // The server drains first (its last exchanges reach the devices), then the state file
+      // is flushed while the broker hears `offline`; each has its own ~1 s limit.
+      await server.stop();
+      await Promise.all([page?.stop(), devices.stop(), bridge.stop()]);
       log.info("stopped");
     },
   };

@@ -1,6 +1,5 @@
 import { networkInterfaces as osInterfaces } from "node:os";
 import type { Logger } from "../log.js";
-import type { Options } from "../options/schema.js";
 import { noCommandsAnswer } from "../protocol/answer.js";
 import type { AnswerSource } from "../proxy/exchange.js";
 import { localResponder, type Responder } from "../proxy/server.js";
@@ -72,17 +71,6 @@ export interface EmaForwarderConfig {
 }
 
 /** The forwarder's settings from the add-on options. */
-export function forwarderConfigFromOptions(
-  options: Options,
-): Pick<EmaForwarderConfig, "host" | "dnsServer" | "timeoutMs" | "blockFirmwareUpdates"> {
-  return {
-    host: options.ema_host,
-    dnsServer: options.ema_dns_server,
-    timeoutMs: options.ema_timeout_seconds * 1000,
-    blockFirmwareUpdates: options.block_firmware_updates,
-  };
-}
-
 class LoopError extends Error {}
 
 const LF = Buffer.from("\n");

@@ -80,6 +80,8 @@ export interface InverterDescription {
   model: string;
   typeCode: string;
   channelCount: number;
+  /** Adds the L2/L3 voltage sensors. */
+  threePhase?: boolean;
 }
 
 /** Where one device's entities read from; shared by all its components. */

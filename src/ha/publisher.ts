@@ -4,16 +4,22 @@
  * it writes to a `Sink`, which drops messages while the broker is away.
  */
 import { createHash } from "node:crypto";
+import type { EcuDevice, InverterDevice } from "../devices/model.js";
 import {
   type DiscoveryContext,
   type DiscoveryMessage,
   ecuDiscovery,
   inverterDiscovery,
 } from "./discovery.js";
-import type { EcuRecord, InverterRecord } from "./model.js";
 import { stableStringify } from "./stableJson.js";
 import type { Topics } from "./topics.js";
-import { type EmaDiagnostics, ecuValues, inverterValues, type ProxyMode } from "./values.js";
+import {
+  type EmaDiagnostics,
+  ecuValues,
+  inverterValues,
+  isThreePhase,
+  type ProxyMode,
+} from "./values.js";
 
 export interface Sink {
   publish(topic: string, payload: string, retain: boolean): void;
@@ -69,7 +75,7 @@ export class Publisher {
   }
 
   /** ECUs known only from contacts (no upload yet) have no model and are not announced. */
-  publishEcu(ecu: EcuRecord): void {
+  publishEcu(ecu: EcuDevice, inverters: readonly InverterDevice[]): void {
     if (ecu.model === null || !this.sink.enabled) return;
     const description = { id: ecu.id, model: ecu.model, forwarding: this.mode === "forwarding" };
     this.publishDiscovery(
@@ -78,16 +84,16 @@ export class Publisher {
       () => ecuDiscovery(this.ctx, description),
     );
     this.sink.publish(this.topics.ecuAvailability(ecu.id), ecu.online ? "online" : "offline", true);
-    this.publishEcuState(ecu);
+    this.publishEcuState(ecu, inverters);
   }
 
-  publishEcuState(ecu: EcuRecord): void {
+  publishEcuState(ecu: EcuDevice, inverters: readonly InverterDevice[]): void {
     if (ecu.model === null || !this.sink.enabled) return;
-    const values = ecuValues(ecu, this.mode, this.zone, this.ema);
+    const values = ecuValues(ecu, inverters, this.mode, this.zone, this.ema);
     this.sink.publish(this.topics.ecuState(ecu.id), stableStringify(values), true);
   }
 
-  publishInverter(inv: InverterRecord): void {
+  publishInverter(inv: InverterDevice): void {
     if (!this.sink.enabled) return;
     const description = {
       uid: inv.uid,
@@ -95,6 +101,7 @@ export class Publisher {
       model: inv.model,
       typeCode: inv.typeCode,
       channelCount: inv.channels.length,
+      threePhase: isThreePhase(inv),
     };
     this.publishDiscovery(
       this.topics.inverterConfig(inv.uid),
@@ -109,6 +116,12 @@ export class Publisher {
   }
 
   /** Empty retained payloads make HA delete the device and the broker forget the messages. */
+  /** Forgets what was sent for a device, so that its next announcement goes out in full. */
+  forgetDevice(configTopic: string): void {
+    this.sentConfigs.delete(configTopic);
+    this.sentInputs.delete(configTopic);
+  }
+
   removeEcu(ecuId: string): void {
     for (const topic of [
       this.topics.ecuConfig(ecuId),
@@ -116,14 +129,14 @@ export class Publisher {
       this.topics.ecuAvailability(ecuId),
     ]) {
       this.sink.publish(topic, "", true);
-      this.sentConfigs.delete(topic);
+      this.forgetDevice(topic);
     }
   }
 
   removeInverter(uid: string): void {
     for (const topic of [this.topics.inverterConfig(uid), this.topics.inverterState(uid)]) {
       this.sink.publish(topic, "", true);
-      this.sentConfigs.delete(topic);
+      this.forgetDevice(topic);
     }
   }
 }

@@ -2,8 +2,8 @@
  * The JSON state messages, one per device. Entity rows name a field of these types, so a row
  * pointing at a field that does not exist fails to compile.
  */
-import type { EcuRecord, InverterRecord } from "./model.js";
-import { ecuTimestampToIso, epochToIso } from "./time.js";
+import type { EcuDevice, InverterDevice } from "../devices/model.js";
+import { ecuTimestampToIso, epochToIso } from "../zoneTime.js";
 
 export type ProxyMode = "cloudless" | "forwarding";
 export const PROXY_MODES: readonly ProxyMode[] = ["cloudless", "forwarding"];
@@ -14,7 +14,11 @@ export interface EcuValues {
   lifetime_energy: number | null;
   energy_today: number;
   max_power_today: number | null;
+  max_power: number | null;
   inverters_online: number | null;
+  /** Inverters the proxy knows for this ECU, and how many were in its newest live round. */
+  inverters_known: number;
+  inverters_reporting: number;
   last_upload: string | null;
   last_contact: string | null;
   proxy_mode: ProxyMode;
@@ -35,6 +39,9 @@ export interface ChannelValues {
   power: number | null;
   dc_voltage: number | null;
   dc_current: number | null;
+  energy_today: number;
+  lifetime_energy: number;
+  weak: "ON" | "OFF";
 }
 
 export interface InverterValues {
@@ -44,6 +51,12 @@ export interface InverterValues {
   temperature: number | null;
   power: number | null;
   energy_today: number;
+  lifetime_energy: number;
+  /** 3-phase inverters only (L1 is `ac_voltage`). */
+  ac_voltage_l2?: number | null;
+  ac_voltage_l3?: number | null;
+  missing: "ON" | "OFF";
+  weak: "ON" | "OFF";
   channels: ChannelValues[];
 }
 
@@ -52,8 +65,11 @@ function kWh(mWh: number): number {
   return mWh / 1e6;
 }
 
+const onOff = (flag: boolean): "ON" | "OFF" => (flag ? "ON" : "OFF");
+
 export function ecuValues(
-  ecu: EcuRecord,
+  ecu: EcuDevice,
+  inverters: readonly InverterDevice[],
   mode: ProxyMode,
   zone: string,
   ema?: EmaDiagnostics,
@@ -63,7 +79,10 @@ export function ecuValues(
     lifetime_energy: ecu.lifetimeEnergyKWh,
     energy_today: kWh(ecu.energyTodayMWh),
     max_power_today: ecu.maxPowerTodayW,
+    max_power: ecu.maxPowerEverW,
     inverters_online: ecu.invertersOnline,
+    inverters_known: inverters.length,
+    inverters_reporting: inverters.filter((inv) => inv.online).length,
     last_upload:
       ecu.lastRoundTimestamp === null ? null : ecuTimestampToIso(ecu.lastRoundTimestamp, zone),
     last_contact: ecu.lastContactAt === null ? null : epochToIso(ecu.lastContactAt, zone),
@@ -77,24 +96,39 @@ export function ecuValues(
 }
 
 /** Total inverter power = sum of its channels' DC power (the AC field's scale is unconfirmed). */
-function totalPower(inv: InverterRecord): number | null {
+function totalPower(inv: InverterDevice): number | null {
   const known = inv.channels.map((c) => c.powerW).filter((p): p is number => p !== null);
   if (known.length === 0) return null;
   return Math.round(known.reduce((a, b) => a + b, 0) * 100) / 100;
 }
 
-export function inverterValues(inv: InverterRecord): InverterValues {
+/** A 3-phase inverter reports one voltage per phase (protocol: type 04 and QT2 layouts). */
+export function isThreePhase(inv: Pick<InverterDevice, "phaseVoltagesV">): boolean {
+  return inv.phaseVoltagesV.length >= 3;
+}
+
+export function inverterValues(inv: InverterDevice): InverterValues {
   return {
-    online: inv.online ? "ON" : "OFF",
+    online: onOff(inv.online),
     ac_voltage: inv.acVoltageV,
     frequency: inv.frequencyHz,
     temperature: inv.temperatureC,
     power: totalPower(inv),
     energy_today: kWh(inv.energyTodayMWh),
+    lifetime_energy: kWh(inv.lifetimeMWh),
+    ...(isThreePhase(inv) && {
+      ac_voltage_l2: inv.phaseVoltagesV[1] ?? null,
+      ac_voltage_l3: inv.phaseVoltagesV[2] ?? null,
+    }),
+    missing: onOff(inv.missing),
+    weak: onOff(inv.weak),
     channels: inv.channels.map((c) => ({
       power: c.powerW,
       dc_voltage: c.dcVoltageV,
       dc_current: c.dcCurrentA,
+      energy_today: kWh(c.energyTodayMWh),
+      lifetime_energy: kWh(c.lifetimeMWh),
+      weak: onOff(c.weak),
     })),
   };
 }

@@ -24,6 +24,8 @@ export interface MqttLinkOptions {
   subscriptions: readonly string[];
   logger: Logger;
   onConnect: () => void;
+  /** The connection closed (the link retries by itself). */
+  onDisconnect?: () => void;
   onMessage: (topic: string, payload: string) => void;
   /** First retry delay; doubles on each failed attempt up to `reconnectMaxMs`. */
   reconnectMinMs?: number;
@@ -31,6 +33,21 @@ export interface MqttLinkOptions {
 }
 
 const STOP_TIMEOUT_MS = 800;
+
+/**
+ * A connection error's reason, never empty: Node reports a refused dual-stack connect as an
+ * AggregateError with an empty message and the reasons in `errors`.
+ */
+export function errorReason(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown; name?: unknown; errors?: unknown };
+  if (typeof e?.message === "string" && e.message !== "") return e.message;
+  if (Array.isArray(e?.errors) && e.errors.length > 0) {
+    return [...new Set(e.errors.map(errorReason))].join("; ");
+  }
+  if (typeof e?.code === "string") return e.code;
+  if (typeof e?.name === "string" && e.name !== "") return e.name;
+  return String(err) || "unknown error";
+}
 
 export class MqttLink {
   private client: MqttClient | null = null;
@@ -95,6 +112,7 @@ export class MqttLink {
       this.failures++;
     });
     client.on("close", () => {
+      if (this.client === client) this.opts.onDisconnect?.();
       // Once per outage, and not for our own stop().
       if (this.failures === 0 && this.client === client) {
         this.log.warn({ host: settings.host }, "MQTT connection closed; reconnecting");
@@ -103,7 +121,8 @@ export class MqttLink {
     client.on("error", (err) => {
       // Logged once per outage; mqtt.js retries by itself.
       const level = this.failures <= 1 ? "warn" : "debug";
-      this.log[level]({ err: { message: err.message } }, "MQTT connection error");
+      const reason = errorReason(err);
+      this.log[level]({ err: { message: reason } }, `MQTT connection error: ${reason}`);
     });
     client.on("message", (topic, payload) => {
       try {
@@ -120,6 +139,15 @@ export class MqttLink {
     if (!client?.connected) return;
     client.publish(topic, payload, { qos: 1, retain }, (err) => {
       if (err) this.log.debug({ err: { message: err.message }, topic }, "MQTT publish failed");
+    });
+  }
+
+  /** Subscribes now when connected (the owner subscribes again in `onConnect`). */
+  subscribe(topics: readonly string[]): void {
+    const client = this.client;
+    if (!client?.connected || topics.length === 0) return;
+    client.subscribe([...topics], { qos: 1 }, (err) => {
+      if (err) this.log.debug({ err: { message: errorReason(err) } }, "MQTT subscribe failed");
     });
   }
 

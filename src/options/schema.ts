@@ -34,6 +34,12 @@ export interface Options {
   max_connections: number;
   max_connections_per_address: number;
   allowed_ecu_ids: string[];
+  /** ECUs tracked and published at most; others are answered only. */
+  max_ecus: number;
+  /** Inverters tracked per ECU at most (an ECU-C handles about 80). */
+  max_inverters_per_ecu: number;
+  /** A panel input below this share of its siblings' median, round after round, is "weak"; 0: off. */
+  weak_panel_percent: number;
   status_port?: number;
   /** Disk space for raw frames kept for bug reports (status page captures), KiB. */
   capture_max_kib: number;
@@ -109,6 +115,9 @@ export const optionProperties = {
     maxItems: 100,
     default: [],
   },
+  max_ecus: { type: "integer", minimum: 1, maximum: 1000, default: 16 },
+  max_inverters_per_ecu: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  weak_panel_percent: { type: "integer", minimum: 0, maximum: 90, default: 25 },
   status_port: { type: "integer", minimum: 1, maximum: 65535, "x-supervisor": "port" },
   capture_max_kib: { type: "integer", minimum: 64, maximum: 65536, default: 1024 },
 } as const satisfies Record<keyof Options, PropertySchema>;

@@ -1,8 +1,8 @@
+import { AtomicFile, readIfExists } from "../atomicFile.js";
 import type { Logger } from "../log.js";
 import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
 import { plainAddress } from "./access.js";
-import { readIfExists, WriteQueue, writeAtomic } from "./files.js";
 
 /**
  * Why a frame was kept: `sample` = the latest frame of its kind from this ECU (replaced by the
@@ -68,16 +68,15 @@ export class CaptureStore {
   private entries: Array<{ entry: CaptureEntry; line: string; size: number }> = [];
   private bytes = 0;
   private seq = 0;
-  private readonly queue: WriteQueue;
+  private readonly file: AtomicFile;
   private readonly log: Logger;
 
   constructor(private readonly config: CaptureStoreConfig) {
     this.log = config.logger.child({ module: "captures" });
-    this.queue = new WriteQueue(
-      () => writeAtomic(this.config.file, this.entries.map((e) => e.line).join("")),
-      (err) => this.log.warn({ err }, "cannot save captures"),
-      SAVE_INTERVAL_MS,
-    );
+    this.file = new AtomicFile(this.config.file, {
+      onError: (err, what) => this.log.warn({ err }, `cannot ${what} captures`),
+      minIntervalMs: SAVE_INTERVAL_MS,
+    });
     this.load();
   }
 
@@ -108,7 +107,7 @@ export class CaptureStore {
       );
     }
     this.add(entry);
-    this.queue.request();
+    void this.file.write(() => this.entries.map((e) => e.line).join(""));
   }
 
   list(): CaptureListItem[] {
@@ -129,7 +128,7 @@ export class CaptureStore {
 
   /** Resolves when the file on disk holds every capture taken so far. */
   flush(): Promise<void> {
-    return this.queue.flush();
+    return this.file.flush();
   }
 
   private add(entry: CaptureEntry): void {

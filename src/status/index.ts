@@ -4,13 +4,11 @@ import type { ExchangeListener } from "../proxy/exchange.js";
 import { packageVersion } from "../shipped.js";
 import { type StatusAccess, statusAccess } from "./access.js";
 import { CaptureStore } from "./captures.js";
-import { readIfExists, WriteQueue, writeAtomic } from "./files.js";
 import { StatusServer } from "./http.js";
-import { StatusModel } from "./model.js";
-import type { EmaSummary, Mode } from "./types.js";
+import { type DevicesView, StatusModel } from "./model.js";
+import type { EmaSummary, HomeAssistantSummary, Mode } from "./types.js";
 
-/** Files under the data directory. */
-export const STATE_FILE = "status.json";
+/** The captures' file under the data directory (the page keeps no other file). */
 export const CAPTURES_FILE = "captures.jsonl";
 
 export interface StatusPageConfig {
@@ -19,8 +17,8 @@ export interface StatusPageConfig {
   timezone: string;
   dataDir: string;
   captureMaxBytes: number;
-  /** Option allowed_ecu_ids (empty = all). */
-  allowedEcuIds?: readonly string[];
+  /** The device registry: the page shows its records, as Home Assistant gets them. */
+  devices: DevicesView;
   /** Where the page listens and who may read it; default from the environment (add-on or not). */
   access?: Partial<StatusAccess>;
   /** The ports the proxy listens on, once known. */
@@ -28,8 +26,7 @@ export interface StatusPageConfig {
   /** Registers the model and the capture store with the proxy server. */
   onExchange: (listener: ExchangeListener) => void;
   ema?: () => EmaSummary;
-  /** Today's energy per ECU, Wh (the Home Assistant bridge's counter). */
-  energyToday?: (ecuId: string) => number | undefined;
+  homeAssistant?: () => HomeAssistantSummary;
   logger: Logger;
   now?: () => number;
 }
@@ -41,17 +38,8 @@ export interface RunningStatusPage {
   stop(): Promise<void>;
 }
 
-function restore(model: StatusModel, text: string, nowMs: number): boolean {
-  try {
-    return model.restore(JSON.parse(text), nowMs);
-  } catch {
-    return false;
-  }
-}
-
 /** Builds the status model, the capture store and the page's HTTP server, and starts them. */
 export async function startStatusPage(config: StatusPageConfig): Promise<RunningStatusPage> {
-  const log = config.logger.child({ module: "status" });
   const now = config.now ?? Date.now;
   const version = packageVersion();
   const captures = new CaptureStore({
@@ -63,26 +51,13 @@ export async function startStatusPage(config: StatusPageConfig): Promise<Running
     mode: config.mode,
     timezone: config.timezone,
     version,
+    devices: config.devices,
     now,
     captures: () => captures.summary(),
     ...(config.ema ? { ema: config.ema } : {}),
-    ...(config.allowedEcuIds ? { allowedEcuIds: config.allowedEcuIds } : {}),
-    ...(config.energyToday ? { energyToday: config.energyToday } : {}),
+    ...(config.homeAssistant ? { homeAssistant: config.homeAssistant } : {}),
   });
   model.setPorts(config.ports);
-
-  // Devices and today's chart survive a restart: saved after every upload (today's energy is
-  // the bridge's, saved with its own state).
-  const statePath = join(config.dataDir, STATE_FILE);
-  const saved = readIfExists(statePath);
-  if (saved !== undefined && !restore(model, saved, now())) {
-    log.warn({ file: statePath }, "saved status is damaged; starting empty");
-  }
-  const stateQueue = new WriteQueue(
-    () => writeAtomic(statePath, JSON.stringify(model.toJSON())),
-    (err) => log.warn({ err }, "cannot save the status"),
-  );
-  model.onUpload(() => stateQueue.request());
 
   config.onExchange((ex) => {
     model.handleExchange(ex);
@@ -105,7 +80,7 @@ export async function startStatusPage(config: StatusPageConfig): Promise<Running
     server,
     async stop() {
       await server.stop();
-      await Promise.all([stateQueue.flush(), captures.flush()]);
+      await captures.flush();
     },
   };
 }

@@ -1,15 +1,15 @@
+import type { EcuDevice, InverterDevice } from "../devices/model.js";
+import { messageEcuId } from "../protocol/ecuId.js";
 import { ecuModel } from "../protocol/models.js";
-import type { Inverter, UploadMessage } from "../protocol/types.js";
-import { exchangeEcuId } from "../proxy/allowList.js";
 import type { Exchange } from "../proxy/exchange.js";
 import { plainAddress } from "./access.js";
-import { TodaySeries } from "./today.js";
 import type {
   CaptureSummary,
   ConnectionInfo,
   EcuStatus,
   EmaSummary,
-  InverterStatus,
+  HomeAssistantSummary,
+  InverterView,
   Mode,
   PortStatus,
   StatusSnapshot,
@@ -17,10 +17,10 @@ import type {
 
 /** How many exchanges the page lists. */
 export const RECENT_LIMIT = 20;
-/** Unknown kinds listed per ECU; one is enough to ask for captures. */
-const UNKNOWN_KINDS_MAX = 10;
 /** Longest answer text shown; answers are at most ~60 bytes today, this bounds unknown ones. */
 const ANSWER_TEXT_MAX = 120;
+/** Raw inverter records remembered per ECU (for the "please send captures" hint). */
+const RAW_RECORDS_MAX = 20;
 
 const PORT_PURPOSE: Record<number, string> = {
   8995: "uploads",
@@ -29,41 +29,24 @@ const PORT_PURPOSE: Record<number, string> = {
   9220: "WiFi-module OTA",
 };
 
+/** What the page reads of the device registry (src/devices): the same records HA is sent. */
+export interface DevicesView {
+  readonly ecus: readonly EcuDevice[];
+  inverters(ecuId: string): InverterDevice[];
+  today(): string;
+  readonly countersAreToday: boolean;
+}
+
 export interface StatusModelConfig {
   mode: Mode;
-  timezone: string;
   version: string;
+  timezone: string;
+  devices: DevicesView;
   now?: () => number;
   /** Stats of the EMA forwarder, when one runs; otherwise they are counted from exchanges. */
   ema?: () => EmaSummary;
   captures?: () => CaptureSummary;
-  /** Option allowed_ecu_ids: other ECUs appear among the exchanges, but get no card. */
-  allowedEcuIds?: readonly string[];
-  /** Today's energy per ECU, Wh: the Home Assistant bridge's counter, so page and HA agree. */
-  energyToday?: (ecuId: string) => number | undefined;
-}
-
-export interface SavedStatus {
-  version: 1;
-  ecus: Array<Omit<EcuStatus, "energyTodayWh" | "series">>;
-  today: unknown;
-}
-
-function isSavedStatus(value: unknown): value is SavedStatus {
-  const v = value as Partial<SavedStatus> | null;
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    v.version === 1 &&
-    Array.isArray(v.ecus) &&
-    v.ecus.every(
-      (e) => typeof e?.id === "string" && typeof e.model === "string" && Array.isArray(e.inverters),
-    )
-  );
-}
-
-interface EcuLive extends Omit<EcuStatus, "energyTodayWh" | "series" | "inverters"> {
-  inverters: Map<string, InverterStatus>;
+  homeAssistant?: () => HomeAssistantSummary;
 }
 
 function printable(answer: Buffer | null): string | null {
@@ -84,47 +67,58 @@ function connectionOf(ex: Exchange): ConnectionInfo {
   };
   if (m.type === "unknown") info.kind = m.kind;
   if (m.type === "error") info.kind = m.code;
-  const ecuId = exchangeEcuId(ex);
+  const ecuId = messageEcuId(m);
   if (ecuId) info.ecuId = ecuId;
   return info;
 }
 
-function inverterStatus(inv: Inverter): InverterStatus {
-  const status: InverterStatus = {
+function inverterView(inv: InverterDevice): InverterView {
+  return {
     uid: inv.uid,
     model: inv.model,
     typeCode: inv.typeCode,
-    online: true,
-    temperatureC: inv.temperatureC ?? null,
-    acVoltageV: inv.acVoltageV ?? null,
-    frequencyHz: inv.frequencyHz ?? null,
+    online: inv.online,
+    temperatureC: inv.temperatureC,
+    acVoltageV: inv.acVoltageV,
+    frequencyHz: inv.frequencyHz,
+    energyTodayWh: inv.energyTodayMWh / 1000,
+    missing: inv.missing,
+    weak: inv.weak,
     channels: inv.channels.map((c) => ({
       powerW: c.powerW,
       dcVoltageV: c.dcVoltageV,
       dcCurrentA: c.dcCurrentA,
+      energyTodayWh: c.energyTodayMWh / 1000,
+      weak: c.weak,
     })),
   };
-  if (inv.problem !== undefined) status.problem = inv.problem;
-  return status;
 }
 
+const NO_HA: HomeAssistantSummary = {
+  configured: false,
+  connected: false,
+  since: null,
+  lastPublishAt: null,
+  devicesAnnounced: 0,
+};
+
 /**
- * What the status page shows, built from the exchanges the proxy server reports. No I/O: the
- * owner persists today's counters (`today`) and the clock comes from `now`.
+ * What the status page shows: the devices as the registry holds them (so the page and Home
+ * Assistant always agree) and what is the page's own — the traffic seen on each port and the
+ * records the decoder kept raw. No I/O; the clock comes from `now`.
  */
 export class StatusModel {
-  readonly today: TodaySeries;
   private readonly now: () => number;
+  private readonly listeningSince: number;
   private ports: number[] = [];
   private readonly lastOnPort = new Map<number, ConnectionInfo>();
   private readonly recent: ConnectionInfo[] = [];
-  private readonly ecus = new Map<string, EcuLive>();
+  private readonly rawRecords = new Map<string, InverterView[]>();
   private readonly answered = { ema: 0, proxy: 0, lastBy: null as "ema" | "proxy" | null };
-  private readonly changeListeners: Array<() => void> = [];
 
   constructor(private readonly config: StatusModelConfig) {
     this.now = config.now ?? Date.now;
-    this.today = new TodaySeries(config.timezone);
+    this.listeningSince = this.now();
   }
 
   /** The ports the proxy really listens on (known only after it started). */
@@ -132,40 +126,9 @@ export class StatusModel {
     this.ports = [...ports];
   }
 
-  /** Called after every upload, so the owner can save `toJSON()`. */
-  onUpload(listener: () => void): void {
-    this.changeListeners.push(listener);
-  }
-
-  /**
-   * What survives a restart: the ECUs and inverters as last seen and today's counters. Without
-   * it a restart at night would show the first-run guide until the ECU's first morning upload.
-   */
-  toJSON(): SavedStatus {
-    const ecus = [...this.ecus.values()].map(({ inverters, ...ecu }) => ({
-      ...ecu,
-      inverters: [...inverters.values()],
-    }));
-    return { version: 1, ecus, today: this.today.toJSON() };
-  }
-
-  /** Takes back what `toJSON()` saved; returns false (and keeps nothing) for a damaged file. */
-  restore(saved: unknown, nowMs: number): boolean {
-    if (!isSavedStatus(saved)) return false;
-    for (const { inverters, ...ecu } of saved.ecus) {
-      this.ecus.set(ecu.id, {
-        ...ecu,
-        unknownKinds: Array.isArray(ecu.unknownKinds) ? ecu.unknownKinds : [],
-        inverters: new Map(inverters.map((i) => [i.uid, i])),
-      });
-    }
-    this.today.restore(saved.today, nowMs);
-    return true;
-  }
-
-  /** Has anything connected since the start? The page's first-run guide depends on it. */
+  /** Has anything connected since the start, or is any device known? (the first-run guide) */
   get seenTraffic(): boolean {
-    return this.recent.length > 0 || this.ecus.size > 0;
+    return this.recent.length > 0 || this.config.devices.ecus.length > 0;
   }
 
   handleExchange(ex: Exchange): void {
@@ -177,27 +140,64 @@ export class StatusModel {
       this.answered[ex.answeredBy]++;
       this.answered.lastBy = ex.answeredBy;
     }
-    const ecuId = exchangeEcuId(ex);
-    if (!ecuId || !this.allowed(ecuId)) return;
-    const ecu = this.ecu(ecuId);
-    ecu.lastContactAt = ex.receivedAt;
     const m = ex.message;
-    if (m.type === "upload") this.takeUpload(ecu, m, ex.receivedAt);
-    if (m.type === "unknown" && !ecu.unknownKinds.includes(m.kind)) {
-      if (ecu.unknownKinds.length < UNKNOWN_KINDS_MAX) ecu.unknownKinds.push(m.kind);
-    }
+    if (m.type !== "upload") return;
+    const raw = m.inverters.filter((inv) => inv.problem !== undefined || inv.raw !== undefined);
+    if (raw.length === 0 && !this.rawRecords.has(m.ecu.id)) return;
+    this.rawRecords.set(
+      m.ecu.id,
+      raw.slice(0, RAW_RECORDS_MAX).map((inv) => ({
+        uid: inv.uid,
+        model: inv.model,
+        typeCode: inv.typeCode,
+        online: true,
+        temperatureC: null,
+        acVoltageV: null,
+        frequencyHz: null,
+        energyTodayWh: 0,
+        missing: false,
+        weak: false,
+        channels: [],
+        problem: inv.problem ?? "kept raw",
+      })),
+    );
+    if (this.rawRecords.size > 100)
+      this.rawRecords.delete(this.rawRecords.keys().next().value ?? "");
   }
 
   snapshot(): StatusSnapshot {
     const now = this.now();
-    const ecus = [...this.ecus.values()].map(
-      ({ inverters, ...ecu }): EcuStatus => ({
-        ...ecu,
-        energyTodayWh: this.config.energyToday?.(ecu.id) ?? null,
-        series: this.today.series(ecu.id, now),
-        inverters: [...inverters.values()],
-      }),
-    );
+    const devices = this.config.devices;
+    const today = devices.today();
+    const countersAreToday = devices.countersAreToday;
+    const ecus = devices.ecus.map((ecu): EcuStatus => {
+      const raw = this.rawRecords.get(ecu.id) ?? [];
+      return {
+        id: ecu.id,
+        model: ecu.model ?? ecuModel(ecu.id),
+        online: ecu.online,
+        lastContactAt: ecu.lastContactAt,
+        lastUploadAt: ecu.lastUploadAt,
+        lastRoundTimestamp: ecu.lastRoundTimestamp,
+        powerW: ecu.powerW,
+        lifetimeEnergyKWh: ecu.lifetimeEnergyKWh,
+        invertersOnline: ecu.invertersOnline,
+        // Between local midnight and the registry's next check its counters still hold
+        // yesterday; Home Assistant is sent the zeros at that check.
+        energyTodayWh: countersAreToday ? ecu.energyTodayMWh / 1000 : 0,
+        maxPowerTodayW: countersAreToday ? ecu.maxPowerTodayW : null,
+        backlogRounds: ecu.backlogRounds,
+        aheadRounds: ecu.aheadRounds,
+        series: ecu.todayRounds
+          .filter(([ts, w]) => ts.startsWith(today) && w !== null)
+          .map(([ts, w]) => ({ t: ts.slice(11, 16), w: w as number })),
+        inverters: [
+          ...devices.inverters(ecu.id).map(inverterView),
+          ...raw.filter((r) => !devices.inverters(ecu.id).some((i) => i.uid === r.uid)),
+        ],
+        unknownKinds: [...ecu.unknownKinds],
+      };
+    });
     const ports: PortStatus[] = this.ports.map((port) => ({
       port,
       purpose: PORT_PURPOSE[port] ?? "ECU traffic",
@@ -205,21 +205,18 @@ export class StatusModel {
     }));
     return {
       generatedAt: now,
+      listeningSince: this.listeningSince,
+      homeAssistant: this.config.homeAssistant?.() ?? NO_HA,
       version: this.config.version,
       mode: this.config.mode,
       ema: this.emaStatus(),
       timezone: this.config.timezone,
-      today: this.today.roll(now),
+      today,
       ports,
       recent: [...this.recent],
       ecus,
       captures: this.config.captures?.() ?? { count: 0, bytes: 0, maxBytes: 0 },
     };
-  }
-
-  private allowed(ecuId: string): boolean {
-    const list = this.config.allowedEcuIds;
-    return !list || list.length === 0 || list.includes(ecuId);
   }
 
   private emaStatus(): EmaSummary {
@@ -230,53 +227,5 @@ export class StatusModel {
     const reachable =
       this.config.mode === "forwarding" && lastBy !== null ? lastBy === "ema" : null;
     return { reachable, answersFromEma: ema, answersFromProxy: proxy };
-  }
-
-  private ecu(id: string): EcuLive {
-    let ecu = this.ecus.get(id);
-    if (!ecu) {
-      ecu = {
-        id,
-        model: ecuModel(id),
-        lastContactAt: null,
-        lastUploadAt: null,
-        lastRoundTimestamp: null,
-        powerW: null,
-        lifetimeEnergyKWh: null,
-        invertersOnline: null,
-        inverters: new Map(),
-        unknownKinds: [],
-      };
-      this.ecus.set(id, ecu);
-    }
-    return ecu;
-  }
-
-  private takeUpload(ecu: EcuLive, upload: UploadMessage, receivedAt: number): void {
-    ecu.model = upload.ecu.model;
-    const ts = upload.ecu.timestamp;
-    // Live values follow only the newest round: old rounds arrive again after outages (§5–6).
-    // Fixed-width `YYYY-MM-DDTHH:mm:ss` strings sort like the times they name.
-    if (ecu.lastRoundTimestamp === null || ts > ecu.lastRoundTimestamp) {
-      ecu.lastRoundTimestamp = ts;
-      ecu.lastUploadAt = receivedAt;
-      ecu.powerW = upload.ecu.powerW;
-      ecu.lifetimeEnergyKWh = upload.ecu.lifetimeEnergyKWh;
-      ecu.invertersOnline = upload.ecu.invertersOnline;
-      const reported = new Set<string>();
-      for (const inv of upload.inverters) {
-        ecu.inverters.set(inv.uid, inverterStatus(inv));
-        reported.add(inv.uid);
-      }
-      // Not in the newest round: the inverter is off (night, or a fault) — it produces nothing.
-      for (const inv of ecu.inverters.values()) {
-        if (reported.has(inv.uid)) continue;
-        inv.online = false;
-        inv.temperatureC = null;
-        inv.channels = inv.channels.map((c) => ({ ...c, powerW: 0 }));
-      }
-    }
-    this.today.addRound(ecu.id, ts, upload.ecu.powerW, receivedAt);
-    for (const listener of this.changeListeners) listener();
   }
 }

@@ -31,23 +31,30 @@ export interface PortStatus {
   last: ConnectionInfo | null;
 }
 
-export interface ChannelStatus {
+export interface ChannelView {
   powerW: number | null;
   dcVoltageV: number | null;
   dcCurrentA: number | null;
+  energyTodayWh: number;
+  weak: boolean;
 }
 
-export interface InverterStatus {
+/** One inverter card: the device registry's record, or a record the decoder kept raw. */
+export interface InverterView {
   uid: string;
   model: string;
   typeCode: string;
-  /** Reported in the ECU's latest round. */
+  /** Reported in the ECU's latest live round. */
   online: boolean;
   temperatureC: number | null;
   acVoltageV: number | null;
   frequencyHz: number | null;
-  channels: ChannelStatus[];
-  /** Why the latest record was kept raw (unknown layout …). */
+  energyTodayWh: number;
+  /** Problem sensors, as Home Assistant shows them. */
+  missing: boolean;
+  weak: boolean;
+  channels: ChannelView[];
+  /** Why the latest record was kept raw (unknown layout …): not tracked, worth a capture. */
   problem?: string;
 }
 
@@ -60,6 +67,8 @@ export interface PowerPoint {
 export interface EcuStatus {
   id: string;
   model: string;
+  /** A live round arrived within offline_after_minutes (the same rule Home Assistant sees). */
+  online: boolean;
   /** Epoch ms of the last request of any kind naming this ECU. */
   lastContactAt: number | null;
   /** Epoch ms when the newest round arrived. */
@@ -69,10 +78,15 @@ export interface EcuStatus {
   powerW: number | null;
   lifetimeEnergyKWh: number | null;
   invertersOnline: number | null;
-  /** Today's energy as the Home Assistant sensor shows it; null when not known. */
-  energyTodayWh: number | null;
+  /** Today's energy as the Home Assistant sensor shows it. */
+  energyTodayWh: number;
+  maxPowerTodayW: number | null;
+  /** Rounds received too old to be live (resent after an outage): counted, not shown live. */
+  backlogRounds: number;
+  /** Rounds refused because they were dated too far ahead of the clock. */
+  aheadRounds: number;
   series: PowerPoint[];
-  inverters: InverterStatus[];
+  inverters: InverterView[];
   /** Kinds of message from this ECU the proxy could not decode (e.g. `APS16`): worth a report. */
   unknownKinds: string[];
 }
@@ -92,8 +106,23 @@ export interface CaptureSummary {
   maxBytes: number;
 }
 
+/** The Home Assistant side, as far as the page can tell. */
+export interface HomeAssistantSummary {
+  /** No broker configured: readings are only logged. */
+  configured: boolean;
+  connected: boolean;
+  /** Epoch ms of the last connect or disconnect. */
+  since: number | null;
+  lastPublishAt: number | null;
+  /** Devices announced by discovery since the last connect. */
+  devicesAnnounced: number;
+}
+
 export interface StatusSnapshot {
   generatedAt: number;
+  /** Epoch ms when the proxy started listening. */
+  listeningSince: number;
+  homeAssistant: HomeAssistantSummary;
   version: string;
   mode: Mode;
   ema: EmaSummary;

@@ -1,5 +1,5 @@
 import dayjs from "dayjs";
-import { useZone } from "../zone.js";
+import { useZone } from "./zone.js";
 
 /**
  * Local dates and ISO texts for the zone the ECUs' clocks run in. Each function first makes that
@@ -33,11 +33,6 @@ export function localDate(epochMs: number, zone: string): string {
   );
 }
 
-/** The date part of an ECU timestamp (`YYYY-MM-DDTHH:mm:ss`, already local time). */
-export function ecuDate(ecuTimestamp: string): string {
-  return ecuTimestamp.slice(0, 10);
-}
-
 const timestampMemo = new Map<string, { timestamp: string; text: string }>();
 
 /**
@@ -58,4 +53,10 @@ export function ecuTimestampToIso(ecuTimestamp: string, zone: string): string {
 /** An instant as ISO-8601 with the zone's offset. */
 export function epochToIso(epochMs: number, zone: string): string {
   return memoized(isoMemo, zone, Math.floor(epochMs / 1000), () => dayjs(epochMs).format());
+}
+
+/** The instant an ECU timestamp names when read in the zone (NaN for a malformed one). */
+export function ecuTimestampToEpoch(ecuTimestamp: string, zone: string): number {
+  useZone(zone);
+  return dayjs(ecuTimestamp).valueOf();
 }

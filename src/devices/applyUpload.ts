@@ -1,0 +1,259 @@
+/**
+ * Applies one decoded upload to the device state: which values become live (freshness.ts),
+ * which energy is counted (counters.ts), whether the ECU's lifetime reading is taken
+ * (lifetime.ts), what is believable at all (plausibility.ts), and the problem flags
+ * (problems.ts). Pure: no I/O, no clock (the caller passes the times); the registry logs what
+ * the outcome reports.
+ */
+import type { Inverter, UploadMessage } from "../protocol/types.js";
+import { addEnergy, type CountVerdict, claimRound } from "./counters.js";
+import { type RoundFreshness, roundFreshness } from "./freshness.js";
+import { applyLifetime, type LifetimeVerdict } from "./lifetime.js";
+import {
+  type DevicesState,
+  type EcuDevice,
+  type InverterDevice,
+  invertersOf,
+  newChannel,
+  newEcu,
+  newInverter,
+} from "./model.js";
+import { implausibleRecord, maxEcuPowerW, maxRoundEnergyWh } from "./plausibility.js";
+import { judgeProblems } from "./problems.js";
+import { roundDate, roundSeconds } from "./roundTime.js";
+
+export interface DeviceLimits {
+  /** Option max_ecus: ECUs beyond it are answered but not tracked or published. */
+  maxEcus: number;
+  /** Option max_inverters_per_ecu. */
+  maxInvertersPerEcu: number;
+}
+
+export interface UploadContext {
+  nowMs: number;
+  /** Local date (configured zone) of `nowMs`. */
+  today: string;
+  /** The round's own time read in the configured zone (epoch ms). */
+  roundAtMs: number;
+  /** Option offline_after_minutes, in ms: older rounds are backlog. */
+  liveWindowMs: number;
+  limits: DeviceLimits;
+  /** Option weak_panel_percent ÷ 100 (0: no weak-panel flags). */
+  weakRatio: number;
+}
+
+export interface UploadOutcome {
+  ecuId: string;
+  /** Set when the ECU is not tracked at all (max_ecus reached). */
+  refused?: "max_ecus";
+  freshness: RoundFreshness;
+  count: CountVerdict | "not_counted";
+  /** The ECU or an inverter record was created. */
+  created: boolean;
+  /** Inverters whose record changed. */
+  inverters: string[];
+  /** Inverters left out because the ECU already has max_inverters_per_ecu. */
+  overLimit: string[];
+  /** Records whose values cannot be true, with the reason. */
+  implausible: Array<{ uid: string; reason: string }>;
+  /** Records whose round energy exceeds what they could produce in the round's time span. */
+  energyRefused: Array<{ uid: string; wh: number; maxWh: number }>;
+  /** The header power was beyond what the ECU's inverters can deliver (shown as unknown). */
+  powerRefused?: { powerW: number; maxW: number };
+  lifetime?: LifetimeVerdict;
+}
+
+/** Records kept raw (unknown layout, bad digits) carry no measurements. */
+function decoded(inverter: Inverter): boolean {
+  return inverter.problem === undefined && inverter.raw === undefined;
+}
+
+/** Finds or makes the inverter's record; undefined when the ECU is at its limit. */
+function inverterRecord(
+  state: DevicesState,
+  ecuId: string,
+  inv: Inverter,
+  nowMs: number,
+  limits: DeviceLimits,
+  ecuInverterCount: { n: number },
+): { rec: InverterDevice; created: boolean } | undefined {
+  let rec = state.inverters[inv.uid];
+  const created = rec === undefined || rec.ecuId !== ecuId;
+  if (created) {
+    if (ecuInverterCount.n >= limits.maxInvertersPerEcu) return undefined;
+    ecuInverterCount.n += 1;
+  }
+  if (!rec) {
+    rec = newInverter(inv.uid, ecuId, inv.model, inv.typeCode, inv.channels.length, nowMs);
+    state.inverters[inv.uid] = rec;
+  }
+  rec.ecuId = ecuId;
+  rec.model = inv.model;
+  rec.typeCode = inv.typeCode;
+  rec.lastSeenAt = nowMs;
+  while (rec.channels.length < inv.channels.length) rec.channels.push(newChannel());
+  if (rec.channels.length > inv.channels.length) rec.channels.length = inv.channels.length;
+  return { rec, created };
+}
+
+function takeLiveValues(rec: InverterDevice, inv: Inverter): void {
+  rec.online = true;
+  rec.acVoltageV = inv.acVoltageV ?? null;
+  rec.phaseVoltagesV = inv.phaseVoltagesV ? [...inv.phaseVoltagesV] : [];
+  rec.frequencyHz = inv.frequencyHz ?? null;
+  rec.temperatureC = inv.temperatureC ?? null;
+  for (const [i, ch] of inv.channels.entries()) {
+    const dev = rec.channels[i];
+    if (!dev) continue;
+    dev.powerW = ch.powerW;
+    dev.dcVoltageV = ch.dcVoltageV;
+    dev.dcCurrentA = ch.dcCurrentA;
+  }
+}
+
+/** An inverter that stopped reporting: OFF, 0 W, and no stale measurements shown. */
+export function markSilent(rec: InverterDevice): void {
+  rec.online = false;
+  rec.acVoltageV = null;
+  rec.phaseVoltagesV = rec.phaseVoltagesV.map(() => null);
+  rec.frequencyHz = null;
+  rec.temperatureC = null;
+  for (const ch of rec.channels) {
+    ch.powerW = 0;
+    ch.dcVoltageV = null;
+    ch.dcCurrentA = null;
+  }
+}
+
+function plausiblePower(
+  state: DevicesState,
+  ecu: EcuDevice,
+  upload: UploadMessage,
+  limits: DeviceLimits,
+): { powerW: number | null; refused?: { powerW: number; maxW: number } } {
+  const powerW = upload.ecu.powerW;
+  const models = invertersOf(state, ecu.id).map((inv) => inv.model);
+  const online = Math.min(upload.ecu.invertersOnline, limits.maxInvertersPerEcu);
+  const maxW = maxEcuPowerW(models, online);
+  if (!Number.isFinite(powerW) || powerW < 0 || powerW > maxW) {
+    return { powerW: null, refused: { powerW, maxW } };
+  }
+  return { powerW };
+}
+
+export function applyUpload(
+  state: DevicesState,
+  upload: UploadMessage,
+  ctx: UploadContext,
+): UploadOutcome {
+  const id = upload.ecu.id;
+  const outcome: UploadOutcome = {
+    ecuId: id,
+    freshness: "ahead",
+    count: "not_counted",
+    created: false,
+    inverters: [],
+    overLimit: [],
+    implausible: [],
+    energyRefused: [],
+  };
+  let ecu = state.ecus[id];
+  if (!ecu) {
+    if (Object.keys(state.ecus).length >= ctx.limits.maxEcus) {
+      outcome.refused = "max_ecus";
+      return outcome;
+    }
+    ecu = newEcu(id);
+    state.ecus[id] = ecu;
+    outcome.created = true;
+  }
+  ecu.model = upload.ecu.model;
+  ecu.lastContactAt = ctx.nowMs;
+
+  const ts = upload.ecu.timestamp;
+  const roundS = roundSeconds(ts);
+  outcome.freshness = roundFreshness({
+    roundAtMs: ctx.roundAtMs,
+    nowMs: ctx.nowMs,
+    liveWindowMs: ctx.liveWindowMs,
+    roundS,
+    lastLiveS: ecu.lastRoundTimestamp === null ? null : roundSeconds(ecu.lastRoundTimestamp),
+  });
+  if (outcome.freshness === "ahead") {
+    ecu.aheadRounds += 1;
+    return outcome;
+  }
+
+  // Which records to believe, and their device records (within the ECU's limit).
+  const reported = new Map<string, Inverter>();
+  const count = { n: invertersOf(state, id).length };
+  const touched = new Set<string>();
+  for (const inv of upload.inverters) {
+    if (!decoded(inv)) continue;
+    const reason = implausibleRecord(inv);
+    if (reason !== undefined) {
+      outcome.implausible.push({ uid: inv.uid, reason });
+      continue;
+    }
+    const found = inverterRecord(state, id, inv, ctx.nowMs, ctx.limits, count);
+    if (!found) {
+      outcome.overLimit.push(inv.uid);
+      continue;
+    }
+    if (found.created) outcome.created = true;
+    reported.set(inv.uid, inv);
+    touched.add(inv.uid);
+  }
+
+  const power = plausiblePower(state, ecu, upload, ctx.limits);
+  if (power.refused) outcome.powerRefused = power.refused;
+
+  if (outcome.freshness === "live") {
+    ecu.lastRoundTimestamp = ts;
+    ecu.lastUploadAt = ctx.nowMs;
+    ecu.online = true;
+    ecu.powerW = power.powerW;
+    ecu.invertersOnline = Math.min(upload.ecu.invertersOnline, ctx.limits.maxInvertersPerEcu);
+    const kWh = upload.ecu.lifetimeEnergyKWh;
+    if (Number.isFinite(kWh) && kWh >= 0) {
+      const models = invertersOf(state, id).map((inv) => inv.model);
+      outcome.lifetime = applyLifetime(ecu, kWh, roundS, maxEcuPowerW(models, ecu.invertersOnline));
+    }
+    const siblings = invertersOf(state, id);
+    for (const rec of siblings) {
+      const inv = reported.get(rec.uid);
+      if (inv) takeLiveValues(rec, inv);
+      else if (rec.online) {
+        markSilent(rec);
+        touched.add(rec.uid);
+      }
+    }
+    for (const uid of judgeProblems(siblings, reported, ctx.weakRatio)) touched.add(uid);
+  } else if (outcome.freshness === "backlog") {
+    ecu.backlogRounds += 1;
+  }
+
+  const isToday = roundDate(ts) === ctx.today;
+  const claim = claimRound(ecu, ts, roundS, power.powerW, isToday);
+  outcome.count = claim.verdict;
+  if (claim.verdict === "counted") {
+    if (power.powerW !== null) {
+      if (isToday) ecu.maxPowerTodayW = Math.max(ecu.maxPowerTodayW ?? 0, power.powerW);
+      ecu.maxPowerEverW = Math.max(ecu.maxPowerEverW ?? 0, power.powerW);
+    }
+    for (const [uid, inv] of reported) {
+      const rec = state.inverters[uid];
+      if (!rec) continue;
+      const channelMWh = inv.channels.map((ch) => Math.round(ch.energyWh * 1000));
+      const wh = channelMWh.reduce((a, b) => a + b, 0) / 1000;
+      const maxWh = maxRoundEnergyWh(inv.model, claim.gapS);
+      if (wh > maxWh) {
+        outcome.energyRefused.push({ uid, wh, maxWh });
+        continue;
+      }
+      addEnergy(ecu, rec, channelMWh, isToday);
+    }
+  }
+  outcome.inverters = [...touched];
+  return outcome;
+}

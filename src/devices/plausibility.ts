@@ -1,0 +1,73 @@
+/**
+ * What an inverter can physically produce, so that a reading no installation could make never
+ * reaches Home Assistant (what reaches the Energy dashboard stays there). The bounds are
+ * generous on purpose: they stop made-up and corrupted values, not real ones.
+ */
+import type { Inverter } from "../protocol/types.js";
+
+/**
+ * Nameplate maximum AC output per model family, W (APsystems datasheets: YC250 250, YC500 500,
+ * YC600 600, YC1000 1000 (3-phase), QS1 1200, DS3 880 (DS3-H 960), QT2 2000 (3-phase); the
+ * optimizer family has no AC rating, its panel is the bound). Unknown models get the largest.
+ */
+const RATED_W: Record<string, number> = {
+  YC250: 250,
+  YC500: 500,
+  YC600: 600,
+  YC1000: 1000,
+  QS1: 1200,
+  DS3: 960,
+  QT2: 2000,
+  optimizer: 500,
+};
+const UNKNOWN_RATED_W = 2000;
+
+/**
+ * DC input may exceed the AC rating (panels are often oversized, and the inverter clips after
+ * conversion losses): a reading up to this many times the rating is still believed.
+ */
+export const DC_HEADROOM = 1.5;
+
+export function ratedPowerW(model: string): number {
+  return RATED_W[model] ?? UNKNOWN_RATED_W;
+}
+
+/** Highest DC power one record may report (all its channels together). */
+export function maxInverterPowerW(model: string): number {
+  return ratedPowerW(model) * DC_HEADROOM;
+}
+
+/**
+ * Why an inverter record's values cannot be believed, or undefined when they can: negative or
+ * non-finite values, or power beyond what its model can deliver.
+ */
+export function implausibleRecord(inv: Inverter): string | undefined {
+  let total = 0;
+  for (const ch of inv.channels) {
+    for (const v of [ch.powerW, ch.dcVoltageV, ch.dcCurrentA, ch.energyWh]) {
+      if (!Number.isFinite(v) || v < 0) return `negative or invalid channel value ${v}`;
+    }
+    total += ch.powerW;
+  }
+  const max = maxInverterPowerW(inv.model);
+  if (total > max) return `power ${total} W is beyond a ${inv.model}'s ${max} W`;
+  return undefined;
+}
+
+/**
+ * Highest energy a record may report for one round, Wh: its bound power over the time since
+ * the ECU's previous round (at least 10 minutes: a first round or one after a reboot covers an
+ * unknown span; at most a day).
+ */
+export function maxRoundEnergyWh(model: string, gapS: number | null): number {
+  const hours = Math.min(Math.max(gapS ?? 0, 600), 86_400) / 3600;
+  return maxInverterPowerW(model) * hours;
+}
+
+/** Highest ECU power its inverters can deliver (the header power's plausibility bound). */
+export function maxEcuPowerW(models: readonly string[], invertersOnline: number): number {
+  const known = models.reduce((sum, m) => sum + maxInverterPowerW(m), 0);
+  // An ECU may report more inverters online than records decoded (unknown type codes).
+  const unknown = Math.max(invertersOnline - models.length, 0) * maxInverterPowerW("unknown");
+  return known + unknown;
+}
