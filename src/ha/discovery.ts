@@ -40,7 +40,7 @@ export interface ComponentPayload {
   value_template: string;
   availability: AvailabilityEntry[];
   availability_mode?: "all";
-  device_class?: SensorDeviceClass | "connectivity";
+  device_class?: SensorDeviceClass | "connectivity" | "problem";
   state_class?: StateClass;
   unit_of_measurement?: Unit;
   suggested_display_precision?: number;
@@ -175,6 +175,7 @@ export function inverterDiscovery(
   };
   const components: Record<string, ComponentPayload> = {};
   for (const row of INVERTER_ENTITIES) {
+    if (row.threePhaseOnly && !inv.threePhase) continue;
     components[row.key] = component(row, at, row.key, row.name, row.field);
   }
   for (let n = 1; n <= inv.channelCount; n++) {

@@ -21,7 +21,7 @@ export type SensorDeviceClass =
   | "temperature"
   | "timestamp"
   | "enum";
-export type BinarySensorDeviceClass = "connectivity";
+export type BinarySensorDeviceClass = "connectivity" | "problem";
 export type StateClass = "measurement" | "total" | "total_increasing";
 export type Unit = "W" | "kWh" | "V" | "A" | "Hz" | "°C";
 export type AvailabilityScope = "proxy" | "upload";
@@ -37,6 +37,8 @@ interface RowCommon<F extends string> {
   enabled_by_default?: false;
   /** Announced only in forwarding mode (EMA diagnostics). */
   forwardingOnly?: true;
+  /** Announced only for 3-phase inverters. */
+  threePhaseOnly?: true;
 }
 
 /** A numeric class: its unit and state class must be a pair HA accepts (checked by tsc). */
@@ -140,10 +142,41 @@ export const ECU_ENTITIES: readonly EntityRow<keyof EcuValues>[] = [
     availability: "proxy",
   },
   {
+    key: "max_power",
+    name: "Max power",
+    component: "sensor",
+    field: "max_power",
+    device_class: "power",
+    state_class: "measurement",
+    unit: "W",
+    precision: 0,
+    entity_category: "diagnostic",
+    availability: "proxy",
+  },
+  {
     key: "inverters_online",
     name: "Inverters online",
     component: "sensor",
     field: "inverters_online",
+    state_class: "measurement",
+    precision: 0,
+    availability: "proxy",
+  },
+  {
+    key: "inverters_known",
+    name: "Inverters known",
+    component: "sensor",
+    field: "inverters_known",
+    state_class: "measurement",
+    precision: 0,
+    entity_category: "diagnostic",
+    availability: "proxy",
+  },
+  {
+    key: "inverters_reporting",
+    name: "Inverters reporting",
+    component: "sensor",
+    field: "inverters_reporting",
     state_class: "measurement",
     precision: 0,
     availability: "proxy",
@@ -242,6 +275,33 @@ export const INVERTER_ENTITIES: readonly EntityRow<InverterField>[] = [
     availability: "proxy",
   },
   {
+    key: "lifetime_energy",
+    name: "Lifetime energy",
+    component: "sensor",
+    field: "lifetime_energy",
+    device_class: "energy",
+    state_class: "total_increasing",
+    unit: "kWh",
+    precision: 3,
+    availability: "proxy",
+  },
+  {
+    key: "missing",
+    name: "Missing",
+    component: "binary_sensor",
+    field: "missing",
+    device_class: "problem",
+    availability: "proxy",
+  },
+  {
+    key: "weak",
+    name: "Low output",
+    component: "binary_sensor",
+    field: "weak",
+    device_class: "problem",
+    availability: "proxy",
+  },
+  {
     key: "ac_voltage",
     name: "AC voltage",
     component: "sensor",
@@ -250,7 +310,34 @@ export const INVERTER_ENTITIES: readonly EntityRow<InverterField>[] = [
     state_class: "measurement",
     unit: "V",
     precision: 0,
+    entity_category: "diagnostic",
     availability: "upload",
+  },
+  {
+    key: "ac_voltage_l2",
+    name: "AC voltage L2",
+    component: "sensor",
+    field: "ac_voltage_l2",
+    device_class: "voltage",
+    state_class: "measurement",
+    unit: "V",
+    precision: 0,
+    entity_category: "diagnostic",
+    availability: "upload",
+    threePhaseOnly: true,
+  },
+  {
+    key: "ac_voltage_l3",
+    name: "AC voltage L3",
+    component: "sensor",
+    field: "ac_voltage_l3",
+    device_class: "voltage",
+    state_class: "measurement",
+    unit: "V",
+    precision: 0,
+    entity_category: "diagnostic",
+    availability: "upload",
+    threePhaseOnly: true,
   },
   {
     key: "frequency",
@@ -261,6 +348,7 @@ export const INVERTER_ENTITIES: readonly EntityRow<InverterField>[] = [
     state_class: "measurement",
     unit: "Hz",
     precision: 1,
+    entity_category: "diagnostic",
     availability: "upload",
   },
   {
@@ -272,6 +360,7 @@ export const INVERTER_ENTITIES: readonly EntityRow<InverterField>[] = [
     state_class: "measurement",
     unit: "°C",
     precision: 0,
+    entity_category: "diagnostic",
     availability: "upload",
   },
 ];
@@ -293,6 +382,36 @@ export const CHANNEL_ENTITIES: readonly EntityRow<keyof ChannelValues>[] = [
     availability: "proxy",
   },
   {
+    key: "energy_today",
+    name: "energy today",
+    component: "sensor",
+    field: "energy_today",
+    device_class: "energy",
+    state_class: "total_increasing",
+    unit: "kWh",
+    precision: 3,
+    availability: "proxy",
+  },
+  {
+    key: "lifetime_energy",
+    name: "lifetime energy",
+    component: "sensor",
+    field: "lifetime_energy",
+    device_class: "energy",
+    state_class: "total_increasing",
+    unit: "kWh",
+    precision: 3,
+    availability: "proxy",
+  },
+  {
+    key: "weak",
+    name: "low output",
+    component: "binary_sensor",
+    field: "weak",
+    device_class: "problem",
+    availability: "proxy",
+  },
+  {
     key: "dc_voltage",
     name: "DC voltage",
     component: "sensor",
@@ -301,6 +420,8 @@ export const CHANNEL_ENTITIES: readonly EntityRow<keyof ChannelValues>[] = [
     state_class: "measurement",
     unit: "V",
     precision: 1,
+    entity_category: "diagnostic",
+    enabled_by_default: false,
     availability: "upload",
   },
   {
@@ -312,6 +433,8 @@ export const CHANNEL_ENTITIES: readonly EntityRow<keyof ChannelValues>[] = [
     state_class: "measurement",
     unit: "A",
     precision: 1,
+    entity_category: "diagnostic",
+    enabled_by_default: false,
     availability: "upload",
   },
 ];
