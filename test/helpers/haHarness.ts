@@ -1,14 +1,20 @@
-/** Shared pieces for Home Assistant bridge tests: uploads from the capture, exchanges, a clock. */
+/**
+ * Shared pieces for the Home Assistant and status tests: uploads from the capture, exchanges, a
+ * clock, and a device registry wired as main.ts wires it.
+ */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { DeviceRegistry } from "../../src/devices/registry.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import { parseOptions } from "../../src/options/load.js";
+import { devicesConfig } from "../../src/options/parts.js";
 import type { Options } from "../../src/options/schema.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import type { Message, UploadMessage } from "../../src/protocol/types.js";
 import type { Exchange } from "../../src/proxy/exchange.js";
+import { epochToIso } from "../../src/zoneTime.js";
 import { uploadFrame } from "./fixtures.js";
 
 export function tempDir(prefix = "ha-"): string {
@@ -82,4 +88,34 @@ export function captureLogger(): { logger: Logger; lines: Record<string, unknown
 
 export function testOptions(overrides: Record<string, unknown> = {}): Options {
   return parseOptions({ timezone: "Europe/Amsterdam", ...overrides });
+}
+
+/**
+ * An instant as an ECU would stamp it, `YYYYMMDDhhmmss` in `zone` (for `captureFrame`): rounds
+ * are live only when their own time is close to the clock (src/devices/freshness.ts).
+ */
+export function ecuStamp(epochMs: number, zone: string): string {
+  return epochToIso(epochMs, zone).slice(0, 19).replace(/[-T:]/g, "");
+}
+
+export interface DevicesSetup {
+  dataDir?: string;
+  /** Option values on top of testOptions' (timezone Europe/Amsterdam). */
+  optionOverrides?: Record<string, unknown>;
+  logger?: Logger;
+  now?: () => number;
+  checkIntervalMs?: number;
+}
+
+/** A started device registry configured from the options, as main.ts makes it. */
+export function startDevices(setup: DevicesSetup = {}): DeviceRegistry {
+  const devices = new DeviceRegistry({
+    ...devicesConfig(testOptions(setup.optionOverrides)),
+    dataDir: setup.dataDir ?? tempDir(),
+    logger: setup.logger ?? captureLogger().logger,
+    ...(setup.now ? { now: setup.now } : {}),
+    ...(setup.checkIntervalMs !== undefined ? { checkIntervalMs: setup.checkIntervalMs } : {}),
+  });
+  devices.start();
+  return devices;
 }
