@@ -2,6 +2,13 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { applyUpload } from "../../src/devices/applyUpload.js";
+import {
+  emptyState,
+  type InverterDevice,
+  invertersOf,
+  newInverter,
+} from "../../src/devices/model.js";
 import {
   type DevicePayload,
   type DiscoveryMessage,
@@ -10,16 +17,16 @@ import {
 } from "../../src/ha/discovery.js";
 import { checkDevicePayload, checkStateValue } from "../../src/ha/discoveryRules.js";
 import { CHANNEL_ENTITIES, ECU_ENTITIES, INVERTER_ENTITIES } from "../../src/ha/entities.js";
-import { emptyState } from "../../src/ha/model.js";
 import { ORIGIN } from "../../src/ha/origin.js";
 import { stableStringify } from "../../src/ha/stableJson.js";
 import { makeTopics } from "../../src/ha/topics.js";
-import { applyUpload } from "../../src/ha/tracker.js";
-import { ecuValues, inverterValues } from "../../src/ha/values.js";
+import { ecuValues, inverterValues, isThreePhase } from "../../src/ha/values.js";
+import { devicesConfig } from "../../src/options/parts.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import type { UploadMessage } from "../../src/protocol/types.js";
+import { ecuTimestampToEpoch } from "../../src/zoneTime.js";
 import { bigUpload, SAMPLES } from "../helpers/fixtures.js";
-import { captureUpload } from "../helpers/haHarness.js";
+import { captureUpload, testOptions } from "../helpers/haHarness.js";
 import {
   ECU_CONFIG,
   ECU_CONFIG_TOPIC,
@@ -38,36 +45,52 @@ interface Produced {
   state: unknown;
 }
 
-/** Discovery + state for every device of one upload, the way the bridge builds them. */
+/** Discovery + state of one inverter record, the way the publisher builds them. */
+function produceInverter(inv: InverterDevice): Produced {
+  return {
+    message: inverterDiscovery(ctx, {
+      uid: inv.uid,
+      ecuId: inv.ecuId,
+      model: inv.model,
+      typeCode: inv.typeCode,
+      channelCount: inv.channels.length,
+      threePhase: isThreePhase(inv),
+    }),
+    state: inverterValues(inv),
+  };
+}
+
+/**
+ * Discovery + state for every device of one upload, the way the bridge builds them: the upload
+ * applied as a live round (it arrives six seconds after its own time), then published.
+ */
 function produce(upload: UploadMessage): Produced[] {
   const state = emptyState();
-  applyUpload(state, upload, Date.UTC(2024, 1, 6, 10, 22, 20), upload.ecu.timestamp.slice(0, 10));
+  const roundAtMs = ecuTimestampToEpoch(upload.ecu.timestamp, ZONE);
+  const config = devicesConfig(testOptions());
+  applyUpload(state, upload, {
+    nowMs: roundAtMs + 6000,
+    today: upload.ecu.timestamp.slice(0, 10),
+    roundAtMs,
+    liveWindowMs: config.offlineAfterMs,
+    limits: config.limits,
+    weakRatio: config.weakRatio,
+  });
   const out: Produced[] = [];
   for (const ecu of Object.values(state.ecus)) {
     if (ecu.model === null) continue;
     out.push({
       message: ecuDiscovery(ctx, { id: ecu.id, model: ecu.model }),
-      state: ecuValues(ecu, "cloudless", ZONE),
+      state: ecuValues(ecu, invertersOf(state, ecu.id), "cloudless", ZONE),
     });
   }
-  for (const inv of Object.values(state.inverters)) {
-    out.push({
-      message: inverterDiscovery(ctx, {
-        uid: inv.uid,
-        ecuId: inv.ecuId,
-        model: inv.model,
-        typeCode: inv.typeCode,
-        channelCount: inv.channels.length,
-      }),
-      state: inverterValues(inv),
-    });
-  }
+  for (const inv of Object.values(state.inverters)) out.push(produceInverter(inv));
   return out;
 }
 
 /** Evaluates our only template shapes: `{{ value_json.a }}` and `{{ value_json.a[0].b }}`. */
 function renderTemplate(template: string, json: unknown): unknown {
-  const m = /^\{\{ value_json\.([a-z_]+(?:\[\d+\]\.[a-z_]+)?) \}\}$/.exec(template);
+  const m = /^\{\{ value_json\.([a-z][a-z0-9_]*(?:\[\d+\]\.[a-z][a-z0-9_]*)?) \}\}$/.exec(template);
   assert.ok(m?.[1], `unexpected template ${template}`);
   let value: unknown = json;
   for (const part of m[1].split(/\.|\[|\]\.?/).filter(Boolean)) {
@@ -169,7 +192,11 @@ test("entity keys are unique per device (unique_id = device id + key)", () => {
   }
   // Channel rows expand to `ch<n>_<key>`; no inverter row may look like one.
   assert.ok(INVERTER_ENTITIES.every((r) => !/^ch\d/.test(r.key)));
-  assert.equal(Object.keys(QS1_CONFIG.components).length, INVERTER_ENTITIES.length + 4 * 3);
+  const singlePhaseRows = INVERTER_ENTITIES.filter((r) => !r.threePhaseOnly).length;
+  assert.equal(
+    Object.keys(QS1_CONFIG.components).length,
+    singlePhaseRows + 4 * CHANNEL_ENTITIES.length,
+  );
 });
 
 test("the checker rejects what Home Assistant rejects", () => {
@@ -242,4 +269,30 @@ test("the checker rejects what Home Assistant rejects", () => {
   const power = { platform: "sensor", device_class: "power", unit_of_measurement: "W" };
   assert.match(checkStateValue("p", power, "190").join(), /not a finite number/);
   assert.match(checkStateValue("p", power, Number.NaN).join(), /not a finite number/);
+});
+
+test("a 3-phase inverter also gets AC voltage L2 and L3; the capture's single-phase ones do not", () => {
+  const inv = newInverter("501000000001", "216000064136", "YC1000", "04", 4, 0);
+  inv.online = true;
+  inv.acVoltageV = 230;
+  inv.phaseVoltagesV = [230, 231, 229];
+  const produced = produceInverter(inv);
+  assert.deepEqual(problemsOf([produced]), []);
+  const { components } = produced.message.payload;
+  assert.deepEqual(
+    Object.keys(components).filter((k) => k.startsWith("ac_voltage")),
+    ["ac_voltage", "ac_voltage_l2", "ac_voltage_l3"],
+  );
+  // Like L1: a diagnostic raw measurement that goes unavailable with the ECU's uploads.
+  const l2 = components.ac_voltage_l2;
+  assert.deepEqual(
+    { ...l2, unique_id: undefined, name: undefined, value_template: undefined },
+    { ...components.ac_voltage, unique_id: undefined, name: undefined, value_template: undefined },
+  );
+  assert.equal(l2?.name, "AC voltage L2");
+  assert.equal(l2?.value_template, "{{ value_json.ac_voltage_l2 }}");
+  const state = produced.state as Record<string, unknown>;
+  assert.deepEqual([state.ac_voltage, state.ac_voltage_l2, state.ac_voltage_l3], [230, 231, 229]);
+  assert.ok(!("ac_voltage_l2" in YC600_CONFIG.components));
+  assert.ok(!("ac_voltage_l3" in QS1_CONFIG.components));
 });
