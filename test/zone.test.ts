@@ -1,11 +1,11 @@
 /**
- * Zone handling without Intl formatters (src/zone.ts, src/ha/time.ts): names are checked and
+ * Zone handling without Intl formatters (src/zone.ts, src/zoneTime.ts): names are checked and
  * spelled as TZ needs them, and conversions stay right when zones alternate in one process.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ecuTimestampToIso, epochToIso, localDate } from "../src/ha/time.js";
 import { canonicalZone } from "../src/zone.js";
+import { ecuTimestampToIso, epochToIso, localDate } from "../src/zoneTime.js";
 
 test("zone names: canonical, UTC spellings, aliases, other case; unknown ones refused", () => {
   assert.equal(canonicalZone("Europe/Amsterdam"), "Europe/Amsterdam");
