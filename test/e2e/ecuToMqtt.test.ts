@@ -4,10 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import dayjs from "dayjs";
-import timezone from "dayjs/plugin/timezone.js";
-import utc from "dayjs/plugin/utc.js";
 import { type RunningProxy, startProxy } from "../../src/main.js";
+import { ecuTimestampToIso } from "../../src/zoneTime.js";
 import {
   ECU_CONFIG,
   ECU_CONFIG_TOPIC,
@@ -17,16 +15,24 @@ import {
   QS1_CONFIG_TOPIC,
 } from "../ha/expected.js";
 import { UPLOAD_ANSWER, uploadWire } from "../helpers/fixtures.js";
-import { captureFrame, captureLogger, tempDir, testOptions } from "../helpers/haHarness.js";
+import {
+  captureFrame,
+  captureLogger,
+  ecuStamp,
+  tempDir,
+  testOptions,
+} from "../helpers/haHarness.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
 import { MqttWatch } from "../helpers/mqttWatch.js";
 import { ecuExchange } from "../helpers/tcp.js";
 
-dayjs.extend(utc);
-dayjs.extend(timezone);
-
+const ZONE = "Europe/Amsterdam";
 const ECU_STATE = `apsystems_ecu_proxy/ecu/${ECU_ID}/state`;
 const QS1_STATE = `apsystems_ecu_proxy/inverter/${QS1}/state`;
+
+/** `YYYYMMDDhhmmss` → `YYYY-MM-DDThh:mm:ss`, as the decoder gives ECU times. */
+const isoStamp = (t: string) =>
+  `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12)}`;
 
 let broker: Mosquitto;
 let watch: MqttWatch;
@@ -54,28 +60,39 @@ after(async () => {
 });
 
 test("the captured upload over TCP is answered, then published to Home Assistant", async () => {
-  const answer = await ecuExchange(port, uploadWire(), { expectBytes: UPLOAD_ANSWER.length });
-  assert.equal(answer.toString("latin1"), UPLOAD_ANSWER);
+  // Stamped with the wall clock in the configured zone: only a round close to now is live.
+  const timestamp = ecuStamp(Date.now(), ZONE);
+  const frame = Buffer.concat([captureFrame({ timestamp }), Buffer.from("\n")]);
+  const answer = await ecuExchange(port, frame, { expectBytes: 17 });
+  assert.equal(answer.toString("latin1"), `101${timestamp}`);
   await watch.waitFor(() => watch.last(QS1_STATE) !== undefined, "inverter state");
   assert.deepEqual(watch.json(ECU_CONFIG_TOPIC), ECU_CONFIG);
   assert.deepEqual(watch.json(QS1_CONFIG_TOPIC), QS1_CONFIG);
   const ecu = watch.json(ECU_STATE) as Record<string, unknown>;
   assert.equal(ecu.power, 190);
   assert.equal(ecu.lifetime_energy, 2127.9);
-  assert.equal(ecu.last_upload, "2024-02-06T11:22:14+01:00");
-  // A round from 2024 is not today's energy.
-  assert.equal(ecu.energy_today, 0);
-  assert.equal((watch.json(QS1_STATE) as { power: number }).power, 155);
+  assert.equal(ecu.last_upload, ecuTimestampToIso(isoStamp(timestamp), ZONE));
+  // A round dated today counts into energy today.
+  assert.equal(ecu.energy_today, 0.015213);
+  const qs1 = watch.json(QS1_STATE) as Record<string, unknown>;
+  assert.equal(qs1.power, 155);
+  assert.equal(qs1.energy_today, 0.012385);
+  assert.equal(qs1.online, "ON");
   assert.equal(watch.last("apsystems_ecu_proxy/status"), "online");
 });
 
-test("a round dated today counts into energy today", async () => {
-  const timestamp = dayjs().tz("Europe/Amsterdam").format("YYYYMMDDHHmmss");
-  const frame = Buffer.concat([captureFrame({ timestamp }), Buffer.from("\n")]);
-  const answer = await ecuExchange(port, frame, { expectBytes: 17 });
-  assert.equal(answer.toString("latin1"), `101${timestamp}`);
-  await watch.waitForJson(ECU_STATE, (s) => s.energy_today === 0.015213);
-  await watch.waitForJson(QS1_STATE, (s) => s.energy_today === 0.012385 && s.online === "ON");
+test("the capture as recorded (2024) is answered, but is neither today's energy nor live", async () => {
+  const before = watch.json(ECU_STATE) as Record<string, unknown>;
+  const states = watch.count(ECU_STATE);
+  const answer = await ecuExchange(port, uploadWire(), { expectBytes: UPLOAD_ANSWER.length });
+  assert.equal(answer.toString("latin1"), UPLOAD_ANSWER);
+  // It is contact: the ECU's state goes out again, with the same readings.
+  await watch.waitFor(() => watch.count(ECU_STATE) > states, "the ECU's state after the round");
+  const after = watch.json(ECU_STATE) as Record<string, unknown>;
+  assert.equal(after.energy_today, before.energy_today, "a round from 2024 is not today's energy");
+  assert.equal(after.power, 190);
+  assert.equal(after.last_upload, before.last_upload, "an old round does not become the live one");
+  assert.equal(after.lifetime_energy, 2127.9);
 });
 
 test("an ECU outside allowed_ecu_ids is answered but not published", async () => {
