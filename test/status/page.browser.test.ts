@@ -6,27 +6,37 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
-import { localDate } from "../../src/ha/time.js";
 import { type RunningProxy, startProxy } from "../../src/main.js";
 import { parseOptions } from "../../src/options/load.js";
 import { encodeUpload, type InverterReading } from "../../src/protocol/build.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
+import { epochToIso, localDate } from "../../src/zoneTime.js";
 import { ARTIFACTS, chromiumMissing, ingressProxy, launchChromium } from "../helpers/browser.js";
-import { ECU_ID, UPLOAD_ANSWER, uploadWire } from "../helpers/fixtures.js";
+import { ECU_ID } from "../helpers/fixtures.js";
+import { captureFrame, ecuStamp } from "../helpers/haHarness.js";
 import { captureLogs } from "../helpers/logs.js";
 import { ecuExchange } from "../helpers/tcp.js";
 
 const ZONE = "Europe/Amsterdam";
+/** Sum of the capture's channel energies (1.409 + … Wh). */
+const CAPTURE_WH = 15.213;
 /** The page polls every 3 s; allow two polls and a slow machine. */
 const UPDATE_MS = 8000;
 
-/** A sunny day of rounds for the captured ECU and its two inverters, dated today in ZONE. */
-function todaysRounds(): string[] {
-  const today = localDate(Date.now(), ZONE).replace(/-/g, "");
+/**
+ * A sunny stretch of 10-minute rounds for the captured ECU and its two inverters, dated today in
+ * ZONE and none after `nowMs` (a round dated ahead of the clock is refused): up to 7½ hours
+ * back, not before local midnight, the sun rising and setting over them. (In the first ten
+ * minutes after midnight in ZONE there is only one such round.)
+ */
+function todaysRounds(nowMs: number): string[] {
+  const local = epochToIso(nowMs, ZONE);
+  const today = local.slice(0, 10).replace(/-/g, "");
+  const nowMinute = Number(local.slice(11, 13)) * 60 + Number(local.slice(14, 16));
+  const first = Math.max(0, nowMinute - (7 * 60 + 30));
   const rounds: string[] = [];
-  // 07:00 to 14:30: an afternoon view, the sun still up (it sets at 17:00 here).
-  for (let minute = 7 * 60; minute <= 14 * 60 + 30; minute += 10) {
-    const sun = Math.max(0, Math.sin(((minute - 7 * 60) / (10 * 60)) * Math.PI));
+  for (let minute = first; minute < nowMinute; minute += 10) {
+    const sun = Math.max(0, Math.sin(((minute - first + 30) / (nowMinute - first + 60)) * Math.PI));
     const ch = (peakW: number) => {
       const powerW = Math.round(peakW * sun * (0.9 + 0.1 * Math.cos(minute / 17)));
       return {
@@ -59,13 +69,17 @@ function todaysRounds(): string[] {
       encodeUpload({
         ecuId: ECU_ID,
         timestamp: `${today}${hhmm}00`,
-        lifetimeEnergyKWh: 2131.2 + minute / 1000,
+        lifetimeEnergyKWh: 2127.9,
         inverters,
       }),
     );
   }
   return rounds;
 }
+
+/** `YYYYMMDDhhmmss` → `YYYY-MM-DD hh:mm:ss`, as the page shows ECU times. */
+const shownStamp = (t: string) =>
+  `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)} ${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12)}`;
 
 describe("status page in headless chromium (Debian's, via playwright-core)", {
   skip: chromiumMissing,
@@ -76,6 +90,8 @@ describe("status page in headless chromium (Debian's, via playwright-core)", {
   let browser: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
+  /** The ECU time the captured round was sent with (the second test). */
+  let capturedStamp = "";
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "status-page-"));
@@ -123,8 +139,13 @@ describe("status page in headless chromium (Debian's, via playwright-core)", {
 
   test("after a real upload over TCP the page shows the ECU, its inverters and the exchange, without reload", async () => {
     const port = running.server.boundPorts[1] ?? 0;
-    const answer = await ecuExchange(port, uploadWire(), { expectBytes: UPLOAD_ANSWER.length });
-    assert.equal(answer.toString("latin1"), UPLOAD_ANSWER);
+    // Stamped with the wall clock in ZONE: only a round close to now is shown as live.
+    const timestamp = ecuStamp(Date.now(), ZONE);
+    capturedStamp = timestamp;
+    const frame = Buffer.concat([captureFrame({ timestamp }), Buffer.from("\n")]);
+    const answer = await ecuExchange(port, frame, { expectBytes: 17 });
+    const expectedAnswer = `101${timestamp}`;
+    assert.equal(answer.toString("latin1"), expectedAnswer);
 
     const card = page.locator(`[data-ecu="${ECU_ID}"]`);
     await card.waitFor({ state: "visible", timeout: UPDATE_MS });
@@ -133,7 +154,7 @@ describe("status page in headless chromium (Debian's, via playwright-core)", {
     assert.match(cardText, /ECU-R/);
     assert.match(cardText, /190 W/);
     assert.match(cardText, /2,127\.9 kWh/);
-    assert.match(cardText, /ECU time 2024-02-06 11:22:14/);
+    assert.ok(cardText.includes(`ECU time ${shownStamp(timestamp)}`), cardText);
     const inverters = card.locator(".inverter");
     assert.equal(await inverters.count(), 2);
     const yc600 = await card.locator('[data-uid="408000111178"]').innerText();
@@ -149,7 +170,7 @@ describe("status page in headless chromium (Debian's, via playwright-core)", {
     const recent = await page.locator("#recent tbody tr").first().innerText();
     assert.match(recent, new RegExp(`${port}`));
     assert.match(recent, /upload/);
-    assert.match(recent, new RegExp(UPLOAD_ANSWER));
+    assert.match(recent, new RegExp(expectedAnswer));
     const portRow = await page.locator("#ports tbody tr").nth(1).innerText();
     assert.match(portRow, /127\.0\.0\.1/);
     assert.match(portRow, /upload/);
@@ -185,9 +206,12 @@ describe("status page in headless chromium (Debian's, via playwright-core)", {
   });
 
   test("today's rounds draw the power chart and sum today's energy", async () => {
-    const rounds = todaysRounds();
+    const rounds = todaysRounds(Date.now());
     const port = running.server.boundPorts[0] ?? 0;
-    let expectedWh = 0;
+    // The capture sent above, stamped today, is one of today's rounds too.
+    const capturedToday = capturedStamp.startsWith(localDate(Date.now(), ZONE).replace(/-/g, ""));
+    let expectedWh = capturedToday ? CAPTURE_WH : 0;
+    const expectedRounds = rounds.length + (capturedToday ? 1 : 0);
     for (const round of rounds) {
       const m = decodeFrame(Buffer.from(round, "latin1"));
       assert.equal(m.type, "upload");
@@ -197,11 +221,12 @@ describe("status page in headless chromium (Debian's, via playwright-core)", {
       await ecuExchange(port, Buffer.from(`${round}\n`, "latin1"), { expectBytes: 17 });
     }
     // The same rounds again (an ECU's nightly resend) must not count twice.
-    await ecuExchange(port, Buffer.from(`${rounds[3]}\n`, "latin1"), { expectBytes: 17 });
+    const again = rounds[Math.min(3, rounds.length - 1)];
+    await ecuExchange(port, Buffer.from(`${again}\n`, "latin1"), { expectBytes: 17 });
 
     const card = page.locator(`[data-ecu="${ECU_ID}"]`);
     await card
-      .locator(".chart figcaption", { hasText: `${rounds.length} rounds` })
+      .locator(".chart figcaption", { hasText: `${expectedRounds} rounds` })
       .waitFor({ timeout: UPDATE_MS });
     assert.equal(await card.locator(".chart path.area").count(), 1);
     const today = (await card.locator(".stat", { hasText: "Today" }).innerText()).replace(/,/g, "");
