@@ -35,6 +35,8 @@ export class AtomicFile {
   private syncAgain = false;
   private lastWriteAt = 0;
   private hurry: (() => void) | null = null;
+  /** flush() callers waiting: writes then skip the interval. */
+  private flushing = 0;
 
   constructor(
     readonly path: string,
@@ -60,16 +62,21 @@ export class AtomicFile {
 
   /** Resolves once everything requested so far is written and fsynced (skips the interval). */
   async flush(): Promise<void> {
-    while (this.writing || this.syncing) {
-      this.hurry?.();
-      await Promise.all([this.writing, this.syncing]);
+    this.flushing++;
+    try {
+      while (this.writing || this.syncing) {
+        this.hurry?.();
+        await Promise.all([this.writing, this.syncing]);
+      }
+    } finally {
+      this.flushing--;
     }
   }
 
   private async loop(): Promise<void> {
     while (this.render) {
       const wait = (this.options.minIntervalMs ?? 0) - (Date.now() - this.lastWriteAt);
-      if (wait > 0) await this.pause(wait);
+      if (wait > 0 && this.flushing === 0) await this.pause(wait);
       const render = this.render;
       const waiters = this.waiters;
       this.render = null;

@@ -167,11 +167,6 @@ export class DeviceRegistry {
     return localDate(this.now(), this.config.zone);
   }
 
-  /** False between local midnight and the next check: "today" counters still hold yesterday. */
-  get countersAreToday(): boolean {
-    return this.state.day === this.today();
-  }
-
   /** The state file is written: what readers were told is what it holds. */
   get settled(): boolean {
     return this.file.idle;

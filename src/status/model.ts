@@ -34,7 +34,6 @@ export interface DevicesView {
   readonly ecus: readonly EcuDevice[];
   inverters(ecuId: string): InverterDevice[];
   today(): string;
-  readonly countersAreToday: boolean;
 }
 
 export interface StatusModelConfig {
@@ -169,7 +168,6 @@ export class StatusModel {
     const now = this.now();
     const devices = this.config.devices;
     const today = devices.today();
-    const countersAreToday = devices.countersAreToday;
     const ecus = devices.ecus.map((ecu): EcuStatus => {
       const raw = this.rawRecords.get(ecu.id) ?? [];
       return {
@@ -182,10 +180,10 @@ export class StatusModel {
         powerW: ecu.powerW,
         lifetimeEnergyKWh: ecu.lifetimeEnergyKWh,
         invertersOnline: ecu.invertersOnline,
-        // Between local midnight and the registry's next check its counters still hold
-        // yesterday; Home Assistant is sent the zeros at that check.
-        energyTodayWh: countersAreToday ? ecu.energyTodayMWh / 1000 : 0,
-        maxPowerTodayW: countersAreToday ? ecu.maxPowerTodayW : null,
+        // The same numbers Home Assistant was sent (until the registry's midnight check,
+        // at most checkIntervalMs after midnight, both still show yesterday's).
+        energyTodayWh: ecu.energyTodayMWh / 1000,
+        maxPowerTodayW: ecu.maxPowerTodayW,
         backlogRounds: ecu.backlogRounds,
         aheadRounds: ecu.aheadRounds,
         series: ecu.todayRounds

@@ -11,7 +11,7 @@ export const ECU = "216000064136";
 export interface PanelRound {
   powerW: number;
   /** Energy of this round, Wh (default: power over 5 minutes). */
-  energyWh?: number;
+  energyWh?: number | undefined;
 }
 
 export interface InverterRound {
