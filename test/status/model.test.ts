@@ -100,7 +100,8 @@ test("today's energy is the Home Assistant bridge's counter, so the page and HA 
     assert.equal(haEnergyToday(), 0.030426);
     clock.ms = Date.parse("2024-02-06T23:00:10Z");
     // Until the registry's next check both still show yesterday's counter: they never differ.
-    assert.equal(model.snapshot().ecus[0]?.energyTodayWh, haEnergyToday() * 1000);
+    assert.equal(model.snapshot().ecus[0]?.energyTodayWh, 2 * CAPTURE_WH);
+    assert.equal(haEnergyToday(), 0.030426);
     devices.check(); // the registry's periodic check: a new day starts at local midnight
     assert.equal(haEnergyToday(), 0);
     assert.equal(model.snapshot().ecus[0]?.energyTodayWh, 0);
