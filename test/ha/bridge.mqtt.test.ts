@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import { type BridgeConfig, createHomeAssistantBridge } from "../../src/ha/bridge.js";
-import { checkDevicePayload } from "../../src/ha/discoveryRules.js";
 import type { Message } from "../../src/protocol/types.js";
 import {
   captureLogger,
@@ -19,6 +18,7 @@ import {
   testOptions,
   type UploadEdits,
 } from "../helpers/haHarness.js";
+import { checkDevicePayload } from "../helpers/haRules.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
 import { MqttWatch } from "../helpers/mqttWatch.js";
 import {

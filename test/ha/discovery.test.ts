@@ -8,7 +8,6 @@ import {
   ecuDiscovery,
   inverterDiscovery,
 } from "../../src/ha/discovery.js";
-import { checkDevicePayload, checkStateValue } from "../../src/ha/discoveryRules.js";
 import { CHANNEL_ENTITIES, ECU_ENTITIES, INVERTER_ENTITIES } from "../../src/ha/entities.js";
 import { emptyState } from "../../src/ha/model.js";
 import { ORIGIN } from "../../src/ha/origin.js";
@@ -20,6 +19,7 @@ import { decodeFrame } from "../../src/protocol/decode.js";
 import type { UploadMessage } from "../../src/protocol/types.js";
 import { bigUpload, SAMPLES } from "../helpers/fixtures.js";
 import { captureUpload } from "../helpers/haHarness.js";
+import { checkDevicePayload, checkStateValue } from "../helpers/haRules.js";
 import {
   ECU_CONFIG,
   ECU_CONFIG_TOPIC,
