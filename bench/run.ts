@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --json FILE]`: the benchmark of issue 7. Measures the real
- * CLI (`node dist/ecu-proxy.js serve`) as a separate process against a minimal baseline answerer,
- * also a separate process, with the load generated here — loopback only, bounded loops, every
- * child process killed at the end. Prints Markdown tables and writes JSON (bench-results.json).
- * Missing a target is reported, never an exit status: only a crash exits non-zero.
+ * `npm run bench [-- --quick] [-- --json FILE]`: the benchmark of issue 7, run by tsx after
+ * `npm run build` (no part of the add-on: nothing in bench/ is built or shipped). Measures the
+ * real CLI (`node dist/ecu-proxy.js serve`, the bundle the add-on runs) as a separate process
+ * against a minimal baseline answerer, also a separate process, with the load generated here —
+ * loopback only, bounded loops, every child process killed at the end. Prints Markdown tables
+ * and writes JSON (bench-results.json). Missing a target is reported, never an exit status: only
+ * a crash exits non-zero.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";

@@ -82,7 +82,10 @@ export async function startProxy(
   return { child, port, listeningMs, logFile };
 }
 
-/** Starts the baseline answerer (dist/bench/baseline.js) on a free loopback port. */
+/**
+ * Starts the baseline answerer (bench/baseline.ts, through tsx's loader as the bench itself
+ * runs) on a free loopback port.
+ */
 export async function startBaseline(dir: string, answer: Buffer): Promise<Started> {
   const port = await freePort();
   const logFile = join(dir, "baseline.log");
@@ -90,7 +93,13 @@ export async function startBaseline(dir: string, answer: Buffer): Promise<Starte
   const since = performance.now();
   const child = spawnTracked(
     process.execPath,
-    [join(ROOT, "dist", "bench", "baseline.js"), String(port), answer.toString("latin1")],
+    [
+      "--import",
+      import.meta.resolve("tsx"),
+      join(ROOT, "bench", "baseline.ts"),
+      String(port),
+      answer.toString("latin1"),
+    ],
     { cwd: dir, stdio: ["ignore", out, out] },
   );
   const listeningMs = await waitForListening(child, port, since);
