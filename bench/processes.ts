@@ -1,8 +1,125 @@
-import type { ChildProcess } from "node:child_process";
-import { openSync, readFileSync, writeFileSync } from "node:fs";
+/**
+ * Every process the bench runs — the proxy, the baseline, mosquitto — and the temp dirs they
+ * use: spawned, awaited until listening, stopped. What is spawned or created here is owned by
+ * the running `withCleanup` body, which stops and removes it when the body settles; Ctrl-C, a
+ * SIGTERM or an abrupt exit kill it at once. No handler is installed outside that body.
+ */
+import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
+import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, spawnTracked, waitForListening } from "./procs.js";
+import { proxyRuntime } from "./runtime.js";
 import { ROOT } from "./uploads.js";
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+export function spawnTracked(command: string, args: string[], options: SpawnOptions): ChildProcess {
+  const child = spawn(command, args, options);
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  // A spawn failure (ENOENT) must not crash the bench with an unhandled 'error' event.
+  child.on("error", () => children.delete(child));
+  return child;
+}
+
+/** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
+export async function stopProcess(child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export function makeTempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "ecu-proxy-bench-"));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDirs(): void {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** Last resort when the bench dies abruptly: no child may be left listening. */
+function killNow(): void {
+  for (const child of children) child.kill("SIGKILL");
+  removeTempDirs();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killNow();
+  process.exit(signal === "SIGINT" ? 130 : 143);
+}
+
+/**
+ * Runs `body`; when it settles (or throws), every child it spawned is stopped and every temp dir
+ * removed. While it runs, an exit or a SIGINT/SIGTERM kills them at once; the handlers for that
+ * are removed again afterwards.
+ */
+export async function withCleanup<T>(body: () => Promise<T>): Promise<T> {
+  process.once("exit", killNow);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    return await body();
+  } finally {
+    await Promise.all([...children].map((c) => stopProcess(c)));
+    removeTempDirs();
+    process.off("exit", killNow);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** A port free right now on the host (the kernel's pick for port 0). */
+export function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen({ port: 0, host }, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function tryConnect(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Polls until a TCP connect to the port succeeds; resolves with the ms since `since`
+ * (a performance.now() stamp). Rejects after `timeoutMs` or when the process exits first.
+ */
+export async function waitForListening(
+  child: ChildProcess,
+  port: number,
+  since: number,
+  timeoutMs = 10_000,
+  host = "127.0.0.1",
+): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    if (await tryConnect(port, host)) return performance.now() - since;
+    if (performance.now() - since > timeoutMs) {
+      throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 export interface Started {
   child: ChildProcess;
@@ -16,38 +133,10 @@ export interface Started {
 /** Options for `ecu-proxy serve --options`, in the add-on's options.json format. */
 export type ProxyOptions = Record<string, unknown>;
 
-/** run.sh, the add-on's entry point: the bench runs the proxy as it does. */
-function runSh(): string {
-  return readFileSync(join(ROOT, "run.sh"), "utf8");
-}
-
 /**
- * Node flags for the proxy process: those the add-on runs it with (NODE_FLAGS in run.sh), unless
- * BENCH_PROXY_NODE_FLAGS is set (empty for none) to see what a runtime setting changes.
- */
-function proxyNodeFlags(): string[] {
-  const override = process.env.BENCH_PROXY_NODE_FLAGS;
-  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
-  return (/^NODE_FLAGS="([^"]*)"$/m.exec(runSh())?.[1] ?? "").split(/\s+/).filter(Boolean);
-}
-
-/** The environment run.sh exports for node (glibc malloc settings). */
-function proxyEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of runSh().matchAll(/^export (MALLOC_\w+)=(\S+)$/gm)) {
-    if (m[1] && m[2]) env[m[1]] = m[2];
-  }
-  return env;
-}
-
-/** What startProxy runs the proxy with, for the report: `NAME=value` entries, then node flags. */
-export function proxyRuntime(): string[] {
-  return [...Object.entries(proxyEnv()).map(([k, v]) => `${k}=${v}`), ...proxyNodeFlags()];
-}
-
-/**
- * Starts the real CLI — `node dist/ecu-proxy.js serve` — on a free loopback port. Its log goes to a
- * file: writing it is part of the proxy's cost, reading it must not be part of the bench's.
+ * Starts the real CLI — `node dist/ecu-proxy.js serve` — on a free loopback port, with the node
+ * flags and environment the add-on runs it with (runtime.ts). Its log goes to a file: writing it
+ * is part of the proxy's cost, reading it must not be part of the bench's.
  */
 export async function startProxy(
   dir: string,
@@ -59,8 +148,9 @@ export async function startProxy(
   writeFileSync(optionsFile, JSON.stringify(options));
   const logFile = join(dir, `${name}.log`);
   const out = openSync(logFile, "a");
+  const runtime = proxyRuntime();
   const args = [
-    ...proxyNodeFlags(),
+    ...runtime.nodeFlags,
     join(ROOT, "dist", "ecu-proxy.js"),
     "serve",
     "--ports",
@@ -76,7 +166,7 @@ export async function startProxy(
   const child = spawnTracked(process.execPath, args, {
     cwd: dir,
     stdio: ["ignore", out, out],
-    env: { ...process.env, ...proxyEnv(), TZ: "UTC", LOG_FORMAT: "pretty" },
+    env: { ...process.env, ...runtime.env, TZ: "UTC", LOG_FORMAT: "pretty" },
   });
   const listeningMs = await waitForListening(child, port, since);
   return { child, port, listeningMs, logFile };
