@@ -42,12 +42,17 @@ export function runtimeOf(env: Record<string, string>): ProxyRuntime {
   return { env, nodeFlags: (env.NODE_FLAGS ?? "").split(" ").filter(Boolean) };
 }
 
+/** The flags and environment the add-on runs node with (the repository's runtime.env). */
+export function addonRuntime(): ProxyRuntime {
+  return runtimeOf(parseRuntimeEnv(readFileSync(RUNTIME_ENV, "utf8"), RUNTIME_ENV));
+}
+
 /**
  * What the bench runs the proxy with: runtime.env's flags and environment, but the flags of
  * BENCH_PROXY_NODE_FLAGS when that is set (empty for none), to see what another setting changes.
  */
 export function proxyRuntime(): ProxyRuntime {
-  const runtime = runtimeOf(parseRuntimeEnv(readFileSync(RUNTIME_ENV, "utf8"), RUNTIME_ENV));
+  const runtime = addonRuntime();
   const override = process.env.BENCH_PROXY_NODE_FLAGS;
   if (override === undefined) return runtime;
   return { ...runtime, nodeFlags: override.split(/\s+/).filter(Boolean) };

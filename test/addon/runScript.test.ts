@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { parseRuntimeEnv, RUNTIME_ENV, runtimeOf } from "../../bench/runtime.js";
+import { addonRuntime, parseRuntimeEnv, RUNTIME_ENV, runtimeOf } from "../../bench/runtime.js";
 import { ROOT } from "./files.js";
 
 // run.sh and finish are the add-on's whole wrapper; here they run with a fake `node` on PATH
@@ -73,7 +73,7 @@ test("run.sh and the benchmark read runtime.env alike", () => {
   assert.deepEqual(r.args, [...runtime.nodeFlags, ...PROGRAM, "--data-dir", "/data"]);
   for (const [key, value] of Object.entries(runtime.env)) assert.equal(r.env.get(key), value, key);
   // And the shipped file: what the bench runs the proxy with is what the add-on runs.
-  const shipped = runtimeOf(parseRuntimeEnv(readFileSync(RUNTIME_ENV, "utf8")));
+  const shipped = addonRuntime();
   const real = runSh({});
   assert.deepEqual(real.args.slice(0, shipped.nodeFlags.length), shipped.nodeFlags);
   for (const [key, value] of Object.entries(shipped.env)) {

@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { parseRuntimeEnv, proxyRuntime, RUNTIME_ENV, runtimeOf } from "../../bench/runtime.js";
+import { addonRuntime, parseRuntimeEnv, proxyRuntime } from "../../bench/runtime.js";
 
 // runtime.env's format (described in the file): KEY=VALUE, a value sh would not expand. Whether
 // sh reads it the same way is test/addon/runScript.test.ts's part.
 
 test("the shipped runtime.env parses: node flags and glibc's trim threshold", () => {
-  const env = parseRuntimeEnv(readFileSync(RUNTIME_ENV, "utf8"));
-  assert.deepEqual(runtimeOf(env).nodeFlags, ["--max-semi-space-size=4"]);
-  assert.equal(env.MALLOC_TRIM_THRESHOLD_, "131072");
+  const runtime = addonRuntime();
+  assert.deepEqual(runtime.nodeFlags, ["--max-semi-space-size=4"]);
+  assert.equal(runtime.env.MALLOC_TRIM_THRESHOLD_, "131072");
 });
 
 test("quoted values may hold spaces; a later line wins, as in sh", () => {
