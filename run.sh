@@ -4,14 +4,15 @@
 # reach Node. ECU_PROXY_PORTS is set only by the container smoke test (host network, so it must
 # avoid ports in use); the add-on always listens on 8995-8997 inside its container.
 set -e
-# A small young generation (4 MB: ~10 MB less resident memory with hundreds of inverters than
-# Node's default; 2 MB saves 3 MB more but cost more CPU in A/B runs), and glibc giving freed
-# memory back to the system (another ~6 MB); `npm run bench` runs the proxy with these
-# (README, Performance).
-NODE_FLAGS="--max-semi-space-size=4"
-export MALLOC_TRIM_THRESHOLD_=131072
+# Node's flags and environment (memory settings), shared with `npm run bench`: see that file.
+# ECU_PROXY_RUNTIME_ENV is set only by test/addon/runScript.test.ts (the repository's copy).
+set -a
+# shellcheck source=rootfs/etc/ecu-proxy/runtime.env
+. "${ECU_PROXY_RUNTIME_ENV:-/etc/ecu-proxy/runtime.env}"
+set +a
+set -- /app/dist/ecu-proxy.js serve --options /data/options.json --data-dir /data
 if [ -n "${ECU_PROXY_PORTS:-}" ]; then
-  exec node $NODE_FLAGS /app/dist/ecu-proxy.js serve --options /data/options.json --data-dir /data \
-    --ports "$ECU_PROXY_PORTS"
+  set -- "$@" --ports "$ECU_PROXY_PORTS"
 fi
-exec node $NODE_FLAGS /app/dist/ecu-proxy.js serve --options /data/options.json --data-dir /data
+# shellcheck disable=SC2086 # NODE_FLAGS is a list of flags: split on spaces on purpose.
+exec node $NODE_FLAGS "$@"

@@ -1,7 +1,7 @@
 /**
  * Derives config.yaml's `options:` and `schema:` blocks from src/options/schema.ts, the one
  * option schema. `npx tsx scripts/addon-config.ts` prints both blocks to paste into config.yaml;
- * test/addon/config.test.ts proves config.yaml holds exactly what this derives.
+ * test/addon/manifest.test.ts proves config.yaml holds exactly what this derives.
  *
  * Supervisor element strings (addon_conventions.md §1.4): bool, port, int(min,max),
  * str(min,max), password(min,max), match(REGEX), list(a|b), a one-element list for arrays,

@@ -1,4 +1,4 @@
-import { splitApsFrames } from "./answer.js";
+import { splitApsFrames } from "./replyCheck.js";
 
 /**
  * What option `block_firmware_updates` keeps away from the ECU in forwarding mode.

@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { answerState } from "./answer.js";
+import { answerState } from "./replyCheck.js";
 
 /**
  * One request to EMA over its own short-lived connection, as the ECU itself does (connect, send,
@@ -8,7 +8,7 @@ import { answerState } from "./answer.js";
  * - EMA closing the connection;
  * - a quiet pause of `quietMs` after the last bytes, once the bytes are not an unfinished frame
  *   (an APS frame short of its length field, `1NN` short of NN timestamps, ECU11 short of its
- *   length — see answer.ts). The pause also catches a trailing LF or a second frame, e.g. a
+ *   length — see replyCheck.ts). The pause also catches a trailing LF or a second frame, e.g. a
  *   command frame after an A123 status answer (§7);
  * - `timeoutMs` after the start (connect included): then it fails unless a whole answer is there.
  * The bytes are returned exactly as received.

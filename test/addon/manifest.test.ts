@@ -201,6 +201,7 @@ describe("build.yaml and Dockerfile", () => {
       "node_modules",
       "dist",
       "test",
+      "bench",
       "coverage",
       "test-artifacts",
       "data",

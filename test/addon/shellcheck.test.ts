@@ -5,7 +5,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ROOT, repoFiles } from "./files.js";
 
-/** Every shell script in the tree: *.sh, .ci/run, and anything under rootfs/ or with a sh shebang. */
+/**
+ * Every shell script in the tree: *.sh, .ci/run, and anything under rootfs/ or with a sh shebang.
+ * That includes files scripts source (*.env, e.g. rootfs/etc/ecu-proxy/runtime.env for run.sh).
+ */
 function shellScripts(): string[] {
   return repoFiles().filter((f) => {
     if (f.endsWith(".sh") || f === ".ci/run" || f.startsWith("rootfs/")) return true;
@@ -25,19 +28,24 @@ test("the add-on's scripts are found", () => {
     "scripts/standin-base.sh",
     "rootfs/etc/services.d/ecu-proxy/run",
     "rootfs/etc/services.d/ecu-proxy/finish",
+    "rootfs/etc/ecu-proxy/runtime.env",
   ]) {
     assert.ok(scripts.includes(f), f);
   }
 });
 
+/** Sourced, never run: these need no executable bit. */
+const sourced = (f: string) => f.endsWith(".env");
+
 test("scripts are executable and have LF line endings", () => {
   for (const f of shellScripts()) {
     const path = join(ROOT, f);
-    assert.ok((statSync(path).mode & 0o111) !== 0, `${f} is not executable`);
+    if (!sourced(f)) assert.ok((statSync(path).mode & 0o111) !== 0, `${f} is not executable`);
     assert.ok(!readFileSync(path, "utf8").includes("\r"), `${f} has CR line endings`);
   }
   // What git records matters for the Supervisor's clone, not the working-tree mode.
-  const staged = spawnSync("git", ["ls-files", "-s", "--", ...shellScripts()], {
+  const executables = shellScripts().filter((f) => !sourced(f));
+  const staged = spawnSync("git", ["ls-files", "-s", "--", ...executables], {
     cwd: ROOT,
     encoding: "utf8",
   }).stdout;

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
+import { addonRuntime } from "../../bench/runtime.js";
 // @ts-expect-error -- a plain ES module script without type declarations
 import { BUNDLE, bundle } from "../../scripts/bundle.mjs";
 import { exited, ROOT, runCli, startCli } from "../helpers/cli.js";
@@ -23,13 +24,15 @@ test("the bundle serves: upload answered, status page shipped, clean stop", asyn
   const dir = mkdtempSync(join(tmpdir(), "bundle-"));
   writeFileSync(join(dir, "options.json"), JSON.stringify({ log_level: "info" }));
   const [port, statusPort] = [await freePort(), await freePort()];
+  // Node's flags and environment as run.sh gives them (rootfs/etc/ecu-proxy/runtime.env).
+  const runtime = addonRuntime();
   const proxy = startCli(
     [
       ...["serve", "--options", join(dir, "options.json"), "--data-dir", join(dir, "data")],
       ...["--ports", String(port), "--host", "127.0.0.1", "--status-port", String(statusPort)],
     ],
-    {},
-    ["--max-semi-space-size=4", BUNDLE],
+    runtime.env,
+    [...runtime.nodeFlags, BUNDLE],
   );
   try {
     await waitFor(() => proxy.output().includes("listening for ECUs"), "the bundle to listen");

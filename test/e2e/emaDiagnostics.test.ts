@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkDevicePayload } from "../../src/ha/discoveryRules.js";
 import { startProxy } from "../../src/main.js";
 import { FakeEma, fiveMinutesBefore, refusedPort } from "../helpers/ema.js";
 import { ECU_ID, uploadWire } from "../helpers/fixtures.js";
 import { captureLogger, tempDir, testOptions } from "../helpers/haHarness.js";
+import { checkDevicePayload } from "../helpers/haRules.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
 import { MqttWatch } from "../helpers/mqttWatch.js";
 import { ecuExchange } from "../helpers/tcp.js";

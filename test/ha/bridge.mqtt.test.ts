@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import type { DeviceRegistry } from "../../src/devices/registry.js";
 import { createHomeAssistantBridge, type MqttSettings } from "../../src/ha/bridge.js";
-import { checkDevicePayload } from "../../src/ha/discoveryRules.js";
 import { homeAssistantConfig } from "../../src/options/parts.js";
 import type { Message } from "../../src/protocol/types.js";
 import {
@@ -23,6 +22,7 @@ import {
   testOptions,
   type UploadEdits,
 } from "../helpers/haHarness.js";
+import { checkDevicePayload } from "../helpers/haRules.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
 import { MqttWatch } from "../helpers/mqttWatch.js";
 import {

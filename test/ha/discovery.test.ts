@@ -15,7 +15,6 @@ import {
   ecuDiscovery,
   inverterDiscovery,
 } from "../../src/ha/discovery.js";
-import { checkDevicePayload, checkStateValue } from "../../src/ha/discoveryRules.js";
 import { CHANNEL_ENTITIES, ECU_ENTITIES, INVERTER_ENTITIES } from "../../src/ha/entities.js";
 import { ORIGIN } from "../../src/ha/origin.js";
 import { stableStringify } from "../../src/ha/stableJson.js";
@@ -27,6 +26,7 @@ import type { UploadMessage } from "../../src/protocol/types.js";
 import { ecuTimestampToEpoch } from "../../src/zoneTime.js";
 import { bigUpload, SAMPLES } from "../helpers/fixtures.js";
 import { captureUpload, testOptions } from "../helpers/haHarness.js";
+import { checkDevicePayload, checkStateValue } from "../helpers/haRules.js";
 import {
   ECU_CONFIG,
   ECU_CONFIG_TOPIC,

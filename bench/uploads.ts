@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { uploadAnswer } from "../protocol/answer.js";
-import { encodeUpload, type InverterReading } from "../protocol/build.js";
+import { uploadAnswer } from "../src/protocol/answer.js";
+import { encodeUpload, type InverterReading } from "../src/protocol/build.js";
 
-/** Repository root, from dist/bench/ or src/bench/ alike. */
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** Repository root (this file is in bench/). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The real 2024 ECU-R capture (2 inverters), as on the wire: 302 bytes + LF. */
 export function realUploadWire(): Buffer {

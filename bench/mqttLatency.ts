@@ -1,7 +1,6 @@
 import { ecuAddress, transaction } from "./ecuLoad.js";
 import type { Broker } from "./mosquitto.js";
-import { type Started, startProxy } from "./processes.js";
-import { stopProcess } from "./procs.js";
+import { type Started, startProxy, stopProcess } from "./processes.js";
 import { type LatencySummary, summarise } from "./stats.js";
 import { StateSubscriber } from "./subscriber.js";
 import { ecuTimestamp, generatedUpload } from "./uploads.js";

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
  * No framing, no decoding, no logging. Run as its own process (like the proxy), so the
  * comparison includes the same process boundary and nothing shares the bench's event loop.
  *
- * usage: node dist/bench/baseline.js PORT ANSWER
+ * usage: node --import tsx bench/baseline.ts PORT ANSWER
  */
 const [portArg, answerArg] = process.argv.slice(2);
 const answer = Buffer.from(answerArg ?? "", "latin1");

@@ -1,5 +1,5 @@
 import { type DropReason, type LoadResult, type LoadSpec, noDrops, runLoad } from "./ecuLoad.js";
-import { cpuMs } from "./procs.js";
+import { cpuMs } from "./procfs.js";
 import { type LatencySummary, summarise } from "./stats.js";
 
 /** One load shape from the issue: `concurrency` ECUs, `total` uploads in all. */

@@ -1,5 +1,5 @@
-import { decodeFrame } from "../protocol/decode.js";
-import { Framer } from "../protocol/framer.js";
+import { decodeFrame } from "../src/protocol/decode.js";
+import { Framer } from "../src/protocol/framer.js";
 import { median } from "./stats.js";
 
 export interface ThroughputResult {

@@ -11,7 +11,7 @@ export interface BenchResults {
   mode: "full" | "quick";
   date: string;
   machine: Machine;
-  /** Environment and node flags the proxy ran with (run.sh's; BENCH_PROXY_NODE_FLAGS for flags). */
+  /** Environment and node flags the proxy ran with: runtime.env's (flags: BENCH_PROXY_NODE_FLAGS). */
   proxyRuntime: string[];
   answers: ScenarioResult[];
   /** The proxy alone with a new round in every upload (each one saved to the state file). */

@@ -1,5 +1,6 @@
-import { type ProxyOptions, startProxy } from "./processes.js";
-import { rssMiB, sleep, stopProcess } from "./procs.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type ProxyOptions, startProxy, stopProcess } from "./processes.js";
+import { rssMiB } from "./procfs.js";
 import { median } from "./stats.js";
 
 export interface StartupResult {

@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { ecuAddress, transaction } from "./ecuLoad.js";
 import type { Broker } from "./mosquitto.js";
 import { BASE_TOPIC, mqttOptions } from "./mqttLatency.js";
-import { type Started, startProxy } from "./processes.js";
-import { rssMiB, sleep, stopProcess } from "./procs.js";
+import { type Started, startProxy, stopProcess } from "./processes.js";
+import { rssMiB } from "./procfs.js";
 import { StateSubscriber } from "./subscriber.js";
 import { ecuTimestamp, generatedUpload } from "./uploads.js";
 

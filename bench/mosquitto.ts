@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { existsSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, spawnTracked, waitForListening } from "./procs.js";
+import { freePort, spawnTracked, waitForListening } from "./processes.js";
 
 /** Where Debian's package puts the broker (see .ci/run, which installs it). */
 const CANDIDATES = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"];

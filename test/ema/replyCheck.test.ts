@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { answerState, splitApsFrames } from "../../src/ema/answer.js";
 import { inspectControlAnswer, isFirmwareTransfer } from "../../src/ema/guard.js";
+import { answerState, splitApsFrames } from "../../src/ema/replyCheck.js";
 import { NO_FILE_ANSWER, noCommandsAnswer, STATUS_ANSWER } from "../../src/protocol/answer.js";
 import { commandFrame } from "../helpers/ema.js";
 import { ECU_ID, firmwareQuery } from "../helpers/fixtures.js";

@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --json FILE]`: the benchmark of issue 7. Measures the real
- * CLI (`node dist/ecu-proxy.js serve`) as a separate process against a minimal baseline answerer,
- * also a separate process, with the load generated here — loopback only, bounded loops, every
- * child process killed at the end. Prints Markdown tables and writes JSON (bench-results.json).
- * Missing a target is reported, never an exit status: only a crash exits non-zero.
+ * `npm run bench [-- --quick] [-- --json FILE]`: the benchmark of issue 7, run by tsx after
+ * `npm run build` (no part of the add-on: nothing in bench/ is built or shipped). Measures the
+ * real CLI (`node dist/ecu-proxy.js serve`, the bundle the add-on runs) as a separate process
+ * against a minimal baseline answerer, also a separate process, with the load generated here —
+ * loopback only, bounded loops, every child process killed at the end. Prints Markdown tables
+ * and writes JSON (bench-results.json). Missing a target is reported, never an exit status: only
+ * a crash exits non-zero.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -15,9 +17,9 @@ import { describeMachine } from "./machine.js";
 import { measureMemory } from "./memory.js";
 import { type Broker, findMosquitto, startMosquitto } from "./mosquitto.js";
 import { measureMqttLatency, mqttOptions, NoStatePublished } from "./mqttLatency.js";
-import { proxyRuntime, startBaseline, startProxy } from "./processes.js";
-import { cleanup, makeTempDir, stopProcess } from "./procs.js";
+import { makeTempDir, startBaseline, startProxy, stopProcess, withCleanup } from "./processes.js";
 import { type BenchResults, formatReport } from "./report.js";
+import { describeRuntime } from "./runtime.js";
 import { measureStartup } from "./startup.js";
 import { evaluateTargets } from "./targets.js";
 import { ecuTimestamp, generatedUpload, REAL_UPLOAD_ANSWER, realUploadWire } from "./uploads.js";
@@ -119,7 +121,7 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     mode: config.mode,
     date: new Date().toISOString(),
     machine,
-    proxyRuntime: proxyRuntime(),
+    proxyRuntime: describeRuntime(),
     answers,
     ...(freshRounds ? { freshRounds } : {}),
     decode,
@@ -144,14 +146,11 @@ async function main(): Promise<void> {
   const outDir = dirname(values.json);
   if (!existsSync(outDir)) mkdirSync(outDir);
   writeFileSync(values.json, "");
-  try {
-    const results = await bench(config);
-    process.stdout.write(`${formatReport(results)}\n`);
-    writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
-    progress(`results written to ${values.json}`);
-  } finally {
-    await cleanup();
-  }
+  // Every process and temp dir of the run is gone before the report is written.
+  const results = await withCleanup(() => bench(config));
+  process.stdout.write(`${formatReport(results)}\n`);
+  writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  progress(`results written to ${values.json}`);
 }
 
 main().catch((err: unknown) => {
