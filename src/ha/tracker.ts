@@ -139,7 +139,10 @@ export function applyUpload(
   const counted = ecuDate(ts) === today && !ecu.countedRounds.includes(ts);
   if (counted) {
     ecu.countedRounds.push(ts);
-    ecu.maxPowerTodayW = Math.max(ecu.maxPowerTodayW ?? 0, upload.ecu.powerW);
+    // Unknown power (an implausible header, protocol/headerPower.ts) leaves the maximum alone.
+    if (upload.ecu.powerW !== null) {
+      ecu.maxPowerTodayW = Math.max(ecu.maxPowerTodayW ?? 0, upload.ecu.powerW);
+    }
     for (const inv of inverters) {
       const rec = state.inverters[inv.uid];
       if (!rec) continue;

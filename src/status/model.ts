@@ -276,7 +276,8 @@ export class StatusModel {
         inv.channels = inv.channels.map((c) => ({ ...c, powerW: 0 }));
       }
     }
-    this.today.addRound(ecu.id, ts, upload.ecu.powerW, receivedAt);
+    // A round of unknown power (implausible header, protocol/headerPower.ts) gets no point.
+    if (upload.ecu.powerW !== null) this.today.addRound(ecu.id, ts, upload.ecu.powerW, receivedAt);
     for (const listener of this.changeListeners) listener();
   }
 }

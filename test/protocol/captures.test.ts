@@ -146,3 +146,20 @@ test("'file does not exist' is byte for byte the answer a proxy author sent the 
   ]);
   assert.deepEqual(query.answers, [authored.toString("latin1")]);
 });
+
+test("FW-ECU3 header encoding (synthetic): 190 W whether or not a record confirms it", () => {
+  // protocol-update-2026-12.md §3: the 2024 capture with the header the Linux firmware writes
+  // (W × 100, round energy filled); 190 W is the capture's own channel sum. With type codes no
+  // layout fits (01/03) nothing confirms it, and 19,000 W is more than its 2 inverters deliver.
+  for (const name of [
+    "synthetic/ecu-r-2160_upload_2inv_20240206_fw-ecu3-header_synthetic",
+    "synthetic/ecu-r-2160_upload_2inv_20240206_fw-ecu3-header_type-codes-01-03_synthetic",
+  ]) {
+    const upload = decodeFrame(captureBytes(name).subarray(0, -1)) as UploadMessage;
+    assert.equal(upload.type, "upload", name);
+    assert.equal(upload.ecu.powerW, 190, name);
+    assert.equal(upload.ecu.powerEncoding, "Wx100", name);
+    assert.equal(upload.ecu.roundEnergyKWh, 0.015213, name);
+    assert.equal(upload.ecu.lifetimeEnergyKWh, 2127.9, name);
+  }
+});
