@@ -163,3 +163,15 @@ test("FW-ECU3 header encoding (synthetic): 190 W whether or not a record confirm
     assert.equal(upload.ecu.lifetimeEnergyKWh, 2127.9, name);
   }
 });
+
+test("our answer to the 2017 poll is byte for byte what the server sent in the same log", () => {
+  const log = replay([
+    captureBytes(
+      "ecu-r-dev-2130/ecu-r-dev-2130_fw-r17-doc-wifilog_20170527_a101-poll-and-server-reply",
+    ),
+  ]);
+  const [poll, serverReply] = log.decoded;
+  assert.equal(poll?.type, "control_poll");
+  assert.equal(serverReply?.type, "unknown");
+  assert.equal(log.answers[0], (serverReply as { raw: string }).raw);
+});
