@@ -17,9 +17,9 @@ import type { Inverter, PowerEncoding } from "./types.js";
 /** A rating for inverters the decoder has none for: the largest it knows (QT2). */
 const UNKNOWN_INVERTER_W = 2000;
 /**
- * Headroom over the nameplate: variants share a uid prefix (QS1A 1516 W within QS1, DS3-H
- * within DS3) and peak output exceeds continuous. A 100× misreading still exceeds the ceiling
- * once the real power is above 1.5 % of it.
+ * Headroom over the nameplate: variants a uid prefix does not tell apart (QS1A 1516 W within
+ * QS1), rounding, measurement. A 100× misreading still exceeds the ceiling once the real power
+ * is above 1.5 % of it.
  */
 const CEILING_MARGIN = 1.5;
 

@@ -78,21 +78,22 @@ export function ecuHeaderPowerPrior(ecuId: string): PowerEncoding | undefined {
 }
 
 /**
- * Nameplate AC output per inverter model the decoder knows, W: the maximum continuous AC power.
- * YC250, YC500, YC600, YC1000 and QS1: the California Energy Commission's inverter list
- * (`Paco`, at 240 V; NREL SAM `deploy/libraries/CEC Inverters.csv`: YC250A 225 W, YC500A/I
- * 500 W, YC600 550 W, YC1000-3 900 W, QS1 1225 W). DS3: 880 W, APsystems' DS3 datasheet figure
- * (DS3-S 640 W, DS3-L 730 W). QT2: 2000 W as given in issue 12, not checked against a datasheet.
- * A uid prefix names a family, not a variant (§3.3: DS3-L/-H, QS1A, YC1000-3-K480 share
- * prefixes), so a variant may deliver more than its family's figure here.
+ * Nameplate AC output per inverter family the decoder knows, W — the largest of the family,
+ * because a uid prefix names a family, not a variant (protocol.md §3.3: DS3-L/-H, QS1A,
+ * YC1000-3-K480 share prefixes). QS1 1225 W and YC500 500 W: the California Energy Commission's
+ * inverter list (`Paco` at 240 V, as shipped in NREL SAM `deploy/libraries/CEC Inverters.csv`;
+ * it also lists YC250A 225, YC600 550, YC1000-3 900 W continuous). YC250 250, YC600 600,
+ * YC1000 1000, DS3 960 (DS3-H; DS3 880, DS3-L 730, DS3-S 640) and QT2 2000: APsystems datasheet
+ * figures as collected for issue 12 and src/devices' plausibility bounds; not re-checked here.
+ * The optimizer family has no AC rating.
  */
 const RATED_POWER_W: Readonly<Record<InverterModel, number | undefined>> = {
-  YC250: 225,
+  YC250: 250,
   YC500: 500,
-  YC600: 550,
-  YC1000: 900,
+  YC600: 600,
+  YC1000: 1000,
   QS1: 1225,
-  DS3: 880,
+  DS3: 960,
   QT2: 2000,
   optimizer: undefined,
   unknown: undefined,

@@ -32,9 +32,9 @@ const read = (ecuId: string, power: number, inverters: Inverter[], fillUp = fals
 test("nameplate ratings by model or by EMA type code; none for what the decoder does not know", () => {
   assert.equal(ratedPowerW("QS1"), 1225);
   assert.equal(ratedPowerW("08"), 1225);
-  assert.equal(ratedPowerW("07"), 550);
-  assert.equal(ratedPowerW("DS3"), 880);
-  assert.equal(ratedPowerW("YC1000"), 900);
+  assert.equal(ratedPowerW("07"), 600);
+  assert.equal(ratedPowerW("DS3"), 960);
+  assert.equal(ratedPowerW("YC1000"), 1000);
   assert.equal(ratedPowerW("optimizer"), undefined);
   assert.equal(ratedPowerW("unknown"), undefined);
   assert.equal(ratedPowerW("99"), undefined);
@@ -91,10 +91,10 @@ test("implausible however it is read: power unknown, never published", () => {
 });
 
 test("inverters the decoder has no rating for count as the largest it knows", () => {
-  // Two DS3-family ids with unknown type codes: 2 × 880 × 1.5 = 2640 W at most.
+  // Two DS3-family ids with unknown type codes: 2 × 960 × 1.5 = 2880 W at most.
   const ds3 = [raw("703000000001"), raw("703000000002")];
-  assert.equal(read("216000064136", 2640, ds3).powerW, 2640);
-  assert.equal(read("216000064136", 2641, ds3).powerW, 26.41);
+  assert.equal(read("216000064136", 2880, ds3).powerW, 2880);
+  assert.equal(read("216000064136", 2881, ds3).powerW, 28.81);
   // Unknown family, and more inverters online than records: 2000 W each.
   const unknown = readHeaderPower({
     raw: 9000,
