@@ -10,7 +10,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The real 2024 ECU-R capture (2 inverters), as on the wire: 302 bytes + LF. */
 export function realUploadWire(): Buffer {
   return readFileSync(
-    join(ROOT, "test", "fixtures", "samples", "ecu-r_2160_upload_2inv_20240206.txt"),
+    join(ROOT, "test", "fixtures", "captures", "ecu-r-2160", "ecu-r_2160_upload_2inv_20240206.txt"),
   );
 }
 

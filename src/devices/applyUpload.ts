@@ -132,6 +132,8 @@ function plausiblePower(
   limits: DeviceLimits,
 ): { powerW: number | null; refused?: { powerW: number; maxW: number } } {
   const powerW = upload.ecu.powerW;
+  // The decoder found no plausible reading (its notes say why).
+  if (powerW === null) return { powerW: null };
   const models = invertersOf(state, ecu.id).map((inv) => inv.model);
   const online = Math.min(upload.ecu.invertersOnline, limits.maxInvertersPerEcu);
   const maxW = maxEcuPowerW(models, online);

@@ -3,23 +3,13 @@
  * reaches Home Assistant (what reaches the Energy dashboard stays there). The bounds are
  * generous on purpose: they stop made-up and corrupted values, not real ones.
  */
+import { ratedPowerW } from "../protocol/models.js";
 import type { Inverter } from "../protocol/types.js";
 
 /**
- * Nameplate maximum AC output per model family, W (APsystems datasheets: YC250 250, YC500 500,
- * YC600 600, YC1000 1000 (3-phase), QS1 1200, DS3 880 (DS3-H 960), QT2 2000 (3-phase); the
- * optimizer family has no AC rating, its panel is the bound). Unknown models get the largest.
+ * An inverter whose rating is unknown (a family the decoder cannot name, an optimizer) is
+ * bounded as the largest one APsystems makes (QT2, 2000 W).
  */
-const RATED_W: Record<string, number> = {
-  YC250: 250,
-  YC500: 500,
-  YC600: 600,
-  YC1000: 1000,
-  QS1: 1200,
-  DS3: 960,
-  QT2: 2000,
-  optimizer: 500,
-};
 const UNKNOWN_RATED_W = 2000;
 
 /**
@@ -28,13 +18,9 @@ const UNKNOWN_RATED_W = 2000;
  */
 export const DC_HEADROOM = 1.5;
 
-export function ratedPowerW(model: string): number {
-  return RATED_W[model] ?? UNKNOWN_RATED_W;
-}
-
 /** Highest DC power one record may report (all its channels together). */
 export function maxInverterPowerW(model: string): number {
-  return ratedPowerW(model) * DC_HEADROOM;
+  return (ratedPowerW(model) ?? UNKNOWN_RATED_W) * DC_HEADROOM;
 }
 
 /**

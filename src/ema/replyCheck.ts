@@ -1,4 +1,4 @@
-import { readPadded } from "../protocol/digits.js";
+import { declaredLength } from "../protocol/frameLength.js";
 
 /**
  * How far an answer read from EMA has come, judged by its own format (protocol.md §4.1, §7, §8).
@@ -51,8 +51,8 @@ export function splitApsFrames(data: Buffer): {
       return { frames, incomplete: false, rest: data.subarray(at) };
     }
     if (head.length < 10) return { frames, incomplete: true, rest: data.subarray(at) };
-    const declared = readPadded(head, 5, 5);
-    if (declared === undefined || declared < 10) {
+    const declared = declaredLength(head, "APS");
+    if (declared === undefined) {
       return { frames, incomplete: false, rest: data.subarray(at) };
     }
     if (data.length - at < declared) return { frames, incomplete: true, rest: data.subarray(at) };
@@ -74,7 +74,7 @@ export function answerState(data: Buffer): AnswerState {
     const head = data.toString("latin1", 0, Math.min(9, data.length));
     if (!"ECU11".startsWith(head.slice(0, 5))) return "unknown";
     if (head.length < 9) return "incomplete";
-    const declared = readPadded(head, 5, 4);
+    const declared = declaredLength(head, "ECU11");
     if (declared === undefined) return "unknown";
     const end = skipLineEnds(data, declared);
     if (data.length < declared) return "incomplete";

@@ -1,8 +1,8 @@
 import { decodeAps13, decodeStatusReport } from "./control.js";
-import { readPadded } from "./digits.js";
 import { decodeEcu11 } from "./firmware.js";
+import { declaredLength, type LengthFramed, lengthFieldText } from "./frameLength.js";
 import { APS_HEADER, FILL_UP_COMMAND, slice, UPLOAD_COMMAND } from "./header.js";
-import type { DecodeResult, UnknownMessage } from "./types.js";
+import type { DecodeError, DecodeResult, UnknownMessage } from "./types.js";
 import { decodeUpload } from "./upload.js";
 
 const ECU_ID = /^[0-9]{12}$/;
@@ -16,25 +16,27 @@ function unknown(kind: string, text: string, ecuId?: string): UnknownMessage {
   return message;
 }
 
+/** A frame's length field must name exactly the bytes the framer delivered. */
+function checkLength(text: string, kind: LengthFramed): DecodeError | undefined {
+  const declared = declaredLength(text, kind);
+  if (declared === text.length) return undefined;
+  const field = lengthFieldText(text, kind);
+  return {
+    type: "error",
+    code: "bad_length",
+    detail:
+      declared === undefined
+        ? `${kind} length field '${field}' is not a usable length`
+        : `${kind} length field says ${declared} bytes, the frame has ${text.length}`,
+  };
+}
+
 function decodeAps(text: string): DecodeResult {
   const version = slice(text, APS_HEADER.version);
-  const declared = readPadded(text, APS_HEADER.length.offset, APS_HEADER.length.width);
-  if (declared === undefined) {
-    return {
-      type: "error",
-      code: "bad_length",
-      detail: `length field '${slice(text, APS_HEADER.length)}' is not a number`,
-    };
-  }
-  if (declared !== text.length) {
-    return {
-      type: "error",
-      code: "bad_length",
-      detail: `length field says ${declared} bytes, the frame has ${text.length}`,
-    };
-  }
+  const lengthError = checkLength(text, "APS");
+  if (lengthError) return lengthError;
   // The nightly sync request has no command/sequence: APS13AAA22<ecu id> (§5).
-  if (version === "13" && declared === 22) {
+  if (version === "13" && text.length === 22) {
     const ecuId = text.slice(10, 22);
     if (!ECU_ID.test(ecuId))
       return { type: "error", code: "bad_ecu_id", detail: `ECU id '${ecuId}' is not 12 digits` };
@@ -76,17 +78,7 @@ export function decodeFrame(frame: Buffer): DecodeResult {
   try {
     const text = frame.toString("latin1");
     if (text.startsWith("APS")) return decodeAps(text);
-    if (text.startsWith("ECU")) {
-      const declared = readPadded(text, 5, 4);
-      if (declared !== frame.length) {
-        return {
-          type: "error",
-          code: "bad_length",
-          detail: `ECU11 length field '${text.slice(5, 9)}' does not match the frame's ${frame.length} bytes`,
-        };
-      }
-      return decodeEcu11(frame);
-    }
+    if (text.startsWith("ECU")) return checkLength(text, "ECU11") ?? decodeEcu11(frame);
     if (text.startsWith("{")) {
       const match = JSON_SYNC.exec(text);
       if (match?.[1]) return { type: "sync_request", ecuId: match[1], form: "json" };

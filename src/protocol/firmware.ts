@@ -1,3 +1,4 @@
+import { type Span, slice } from "./header.js";
 import type { DecodeError, FirmwareQueryMessage, UnknownMessage } from "./types.js";
 
 /**
@@ -6,24 +7,33 @@ import type { DecodeError, FirmwareQueryMessage, UnknownMessage } from "./types.
  * Only the download query (frame type 0001, file command 0001) is understood; frame type 0004
  * (seen in 2024, absent from the 2018 source, §13 U7) and the rest are kept raw.
  */
-export const ECU11_PREFIX_LENGTH = 9;
+export const ECU11_HEADER = {
+  magic: { offset: 0, width: 5 },
+  length: { offset: 5, width: 4 },
+  frameType: { offset: 9, width: 4 },
+  /** In requests (frame type 0001): `0001` download, `0002` delete, `0003` upload. */
+  fileCommand: { offset: 13, width: 4 },
+  /** 60-byte NUL-padded path of a request, then `END`. */
+  path: { offset: 17, width: 60 },
+} as const satisfies Record<string, Span>;
 
-const PATH_OFFSET = 17;
-const PATH_WIDTH = 60;
+/** Bytes before the length field is complete. */
+export const ECU11_PREFIX_LENGTH = 9;
 
 export function decodeEcu11(frame: Buffer): FirmwareQueryMessage | UnknownMessage | DecodeError {
   const text = frame.toString("latin1");
-  const frameType = text.slice(9, 13);
-  const fileCommand = text.slice(13, 17);
+  const frameType = slice(text, ECU11_HEADER.frameType);
+  const fileCommand = slice(text, ECU11_HEADER.fileCommand);
   if (frameType === "0001" && fileCommand === "0001") {
-    if (text.slice(PATH_OFFSET + PATH_WIDTH, PATH_OFFSET + PATH_WIDTH + 3) !== "END") {
+    const pathEnd = ECU11_HEADER.path.offset + ECU11_HEADER.path.width;
+    if (text.slice(pathEnd, pathEnd + 3) !== "END") {
       return {
         type: "error",
         code: "missing_end",
         detail: "ECU11 file query does not end with END after its 60-byte path",
       };
     }
-    const path = text.slice(PATH_OFFSET, PATH_OFFSET + PATH_WIDTH).replace(/\0+$/, "");
+    const path = slice(text, ECU11_HEADER.path).replace(/\0+$/, "");
     return { type: "firmware_query", path };
   }
   const ecuId =

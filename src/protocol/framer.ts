@@ -1,6 +1,4 @@
-import { readPadded } from "./digits.js";
-import { ECU11_PREFIX_LENGTH } from "./firmware.js";
-import { APS_PREFIX_LENGTH } from "./header.js";
+import { declaredLength, type LengthFramed, lengthFieldText, lengthPrefix } from "./frameLength.js";
 
 /**
  * Turns a TCP byte stream into complete frames, whatever the segmentation: one byte at a time,
@@ -203,15 +201,10 @@ export class Framer {
       const head = data.toString("latin1", 0, Math.min(5, data.length));
       return this.startDiscard("bad_magic", `'${head}' is not an APS frame start`);
     }
-    if (data.length < APS_PREFIX_LENGTH) return undefined;
-    const field = data.toString("latin1", 5, 10);
-    const declared = readPadded(field, 0, 5);
-    if (declared === undefined || declared < APS_PREFIX_LENGTH) {
-      return this.startDiscard("bad_length", `APS length field '${field}' is not a usable length`);
-    }
-    if (declared > this.maxBytes) {
-      return this.tooLarge(declared);
-    }
+    const declared = this.declared(data, "APS");
+    if (declared === undefined) return undefined;
+    if (declared === null) return this.badLength(data, "APS");
+    if (declared > this.maxBytes) return this.tooLarge(declared);
     const lf = data.subarray(0, Math.min(declared, data.length)).indexOf(LF);
     if (lf !== -1) {
       this.drop(lf + 1);
@@ -236,15 +229,28 @@ export class Framer {
         `'${data.toString("latin1", 0, 3)}' is not a frame start`,
       );
     }
-    if (data.length < ECU11_PREFIX_LENGTH) return undefined;
-    const field = data.toString("latin1", 5, 9);
-    const declared = readPadded(field, 0, 4);
-    if (declared === undefined || declared < ECU11_PREFIX_LENGTH) {
-      return this.startDiscard("bad_length", `ECU length field '${field}' is not a usable length`);
-    }
+    const declared = this.declared(data, "ECU11");
+    if (declared === undefined) return undefined;
+    if (declared === null) return this.badLength(data, "ECU11");
     if (declared > this.maxBytes) return this.tooLarge(declared);
     if (data.length < declared) return undefined;
     return { kind: "frame", frame: this.take(declared) };
+  }
+
+  /** The declared length; undefined while the length field is incomplete, null when unusable. */
+  private declared(data: Buffer, kind: LengthFramed): number | null | undefined {
+    const prefix = lengthPrefix(kind);
+    if (data.length < prefix) return undefined;
+    return declaredLength(data.toString("latin1", 0, prefix), kind) ?? null;
+  }
+
+  private badLength(data: Buffer, kind: LengthFramed): FrameEvent | undefined {
+    const field = lengthFieldText(data.toString("latin1", 0, lengthPrefix(kind)), kind);
+    const name = kind === "APS" ? "APS" : "ECU";
+    return this.startDiscard(
+      "bad_length",
+      `${name} length field '${field}' is not a usable length`,
+    );
   }
 
   private jsonFrame(data: Buffer): FrameEvent | undefined {

@@ -3,6 +3,8 @@
  * Offsets are from the start of the frame.
  */
 
+import type { NumberField } from "./inverterLayouts.js";
+
 export interface Span {
   offset: number;
   width: number;
@@ -24,16 +26,16 @@ export const UPLOAD_SECTION = {
   /** System power: plain W on the 2024 ECU-R, W × 100 in 2017/18 firmware (§3.1, U3). */
   power: { offset: 30, width: 10 },
   /** Energy of this round, kWh × 1e6 (all zeros on the 2024 ECU-R). */
-  roundEnergy: { offset: 40, width: 10 },
+  roundEnergy: { offset: 40, width: 10, divisor: 1e6 },
   /** Lifetime energy, kWh × 10. */
-  lifetimeEnergy: { offset: 50, width: 10 },
+  lifetimeEnergy: { offset: 50, width: 10, divisor: 10 },
   timestamp: { offset: 60, width: 14 },
   inverterCount: { offset: 74, width: 3 },
   timezoneFlag: { offset: 77, width: 1 },
   /** Offset 78 is a "more records follow" flag in old firmware; not used here. */
   reserved: { offset: 78, width: 5 },
   end: { offset: 83, width: 3 },
-} as const satisfies Record<string, Span>;
+} as const satisfies Record<string, Span | NumberField>;
 
 export const UPLOAD_SECTION_LENGTH = 86;
 

@@ -1,13 +1,27 @@
-import type { InverterModel } from "./types.js";
+import { INVERTER_LAYOUTS } from "./inverterLayouts.js";
+import type { InverterModel, PowerEncoding } from "./types.js";
+
+interface EcuFamily {
+  model: string;
+  /**
+   * How this family's firmware writes the upload header's power field (protocol.md §3.1), used
+   * only when no inverter record can confirm it. Linux units (ECU-C, ECU-R Pro; ECU-3 whose
+   * source FW-ECU3 is) write W × 100 in the firmware read (protocol-update-2026-12.md §0, §4);
+   * the RT-Thread ECU-R wrote plain W in the only real capture (2024), and the ECU-B shares its
+   * firmware lineage. Firmware nobody has read may differ (U3): this is a prior, not a fact.
+   */
+  headerPower?: PowerEncoding;
+}
 
 /** ECU id prefixes → model (protocol.md §3.3). Longest prefix wins. */
-const ECU_PREFIXES: ReadonlyArray<readonly [string, string]> = [
-  ["2160", "ECU-R"],
-  ["2162", "ECU-R Pro"],
-  ["2163", "ECU-B"],
-  ["215", "ECU-C"],
-  ["2030", "ECU-3"],
-  ["2240", "optimizer ECU"],
+const ECU_PREFIXES: ReadonlyArray<readonly [string, EcuFamily]> = [
+  ["2160", { model: "ECU-R", headerPower: "W" }],
+  ["2162", { model: "ECU-R Pro", headerPower: "Wx100" }],
+  ["2163", { model: "ECU-B", headerPower: "W" }],
+  ["215", { model: "ECU-C", headerPower: "Wx100" }],
+  ["2030", { model: "ECU-3", headerPower: "Wx100" }],
+  // APS16 uploads are not decoded (§10); no header to read.
+  ["2240", { model: "optimizer ECU" }],
 ];
 
 /** Inverter uid prefixes → model family (protocol.md §3.3: HAE-RD, HAE-P). Longest prefix wins. */
@@ -55,7 +69,43 @@ const ecuByPrefix = prefixLookup(ECU_PREFIXES);
 const inverterByPrefix = prefixLookup(INVERTER_PREFIXES);
 
 export function ecuModel(ecuId: string): string {
-  return ecuByPrefix(ecuId) ?? "unknown";
+  return ecuByPrefix(ecuId)?.model ?? "unknown";
+}
+
+/** The header power encoding this ECU's firmware family is expected to use, if known. */
+export function ecuHeaderPowerPrior(ecuId: string): PowerEncoding | undefined {
+  return ecuByPrefix(ecuId)?.headerPower;
+}
+
+/**
+ * Nameplate AC output per inverter family the decoder knows, W — the largest of the family,
+ * because a uid prefix names a family, not a variant (protocol.md §3.3: DS3-L/-H, QS1A,
+ * YC1000-3-K480 share prefixes). QS1 1225 W and YC500 500 W: the California Energy Commission's
+ * inverter list (`Paco` at 240 V, as shipped in NREL SAM `deploy/libraries/CEC Inverters.csv`;
+ * it also lists YC250A 225, YC600 550, YC1000-3 900 W continuous). YC250 250, YC600 600,
+ * YC1000 1000, DS3 960 (DS3-H; DS3 880, DS3-L 730, DS3-S 640) and QT2 2000: APsystems datasheet
+ * figures as collected for issue 12 and src/devices' plausibility bounds; not re-checked here.
+ * The optimizer family has no AC rating.
+ */
+const RATED_POWER_W: Readonly<Record<InverterModel, number | undefined>> = {
+  YC250: 250,
+  YC500: 500,
+  YC600: 600,
+  YC1000: 1000,
+  QS1: 1225,
+  DS3: 960,
+  QT2: 2000,
+  optimizer: undefined,
+  unknown: undefined,
+};
+
+/**
+ * Rated AC power of an inverter model (`"QS1"`) or of the product an EMA type code stands for
+ * (`"08"` → QS1), in W; undefined when the decoder does not know it.
+ */
+export function ratedPowerW(modelOrTypeCode: InverterModel | string): number | undefined {
+  const model = INVERTER_LAYOUTS[modelOrTypeCode]?.product ?? modelOrTypeCode;
+  return Object.hasOwn(RATED_POWER_W, model) ? RATED_POWER_W[model as InverterModel] : undefined;
 }
 
 export function inverterFamily(uid: string): InverterModel | undefined {

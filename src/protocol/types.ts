@@ -45,19 +45,30 @@ export interface Inverter {
   problem?: string;
 }
 
+/** How an upload header writes its power field: plain W, or W × 100 (protocol.md §3.1). */
+export type PowerEncoding = "W" | "Wx100";
+
 export interface EcuSection {
   id: string;
   /** ECU model from the id prefix (protocol.md §3.3). */
   model: string;
   /** `YYYY-MM-DDTHH:mm:ss`, the ECU's local time as sent (no zone). */
   timestamp: string;
-  powerW: number;
+  /**
+   * System power, W; null when the header's power field is implausible however it is read
+   * (the upload's `notes` say why). Never a guess: see `powerEncoding`.
+   */
+  powerW: number | null;
   lifetimeEnergyKWh: number;
   invertersOnline: number;
   /** Header energy-of-this-round field (kWh × 1e6); zero on the 2024 ECU-R capture. */
   roundEnergyKWh: number;
-  /** How the header power field was read: plain W or W × 100 (§3.1, chosen by cross-check). */
-  powerEncoding: "W" | "Wx100";
+  /**
+   * How the header power field was read (§3.1): plain W or W × 100 — confirmed by the channel
+   * sum when every inverter record decodes, else the ECU family's usual encoding within what the
+   * inverters can deliver (noted in `notes`); null when neither reading is plausible.
+   */
+  powerEncoding: PowerEncoding | null;
   /** "Time zone was changed" flag at offset 77. */
   timezoneChanged: boolean;
 }

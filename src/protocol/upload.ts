@@ -1,35 +1,12 @@
 import { readTimestamp, readUint, scaled } from "./digits.js";
 import { END, FILL_UP_COMMAND, slice, UPLOAD_SECTION, UPLOAD_SECTION_LENGTH } from "./header.js";
+import { readHeaderPower } from "./headerPower.js";
 import { decodeInverterRecord } from "./inverterRecord.js";
 import { ecuModel } from "./models.js";
-import type { DecodeError, EcuSection, Inverter, UploadMessage } from "./types.js";
+import type { DecodeError, Inverter, UploadMessage } from "./types.js";
 
 function fail(code: DecodeError["code"], detail: string): DecodeError {
   return { type: "error", code, detail };
-}
-
-/** Header power and channel sum agree when within 5 W or 10 % (rounding, inverter losses). */
-function agrees(value: number, channelSum: number): boolean {
-  return Math.abs(value - channelSum) <= Math.max(5, channelSum * 0.1);
-}
-
-/**
- * Chooses how the header power field is scaled (§3.1): the 2024 ECU-R writes plain W, the
- * 2017/18 firmware W × 100. W × 100 is chosen only when it matches the sum of the channel
- * powers and plain W does not; otherwise plain W, as the only real capture has it.
- */
-function choosePower(
-  raw: number,
-  channelSum: number | undefined,
-): {
-  powerW: number;
-  encoding: EcuSection["powerEncoding"];
-} {
-  const hundredths = scaled(raw, 100);
-  if (channelSum !== undefined && !agrees(raw, channelSum) && agrees(hundredths, channelSum)) {
-    return { powerW: hundredths, encoding: "Wx100" };
-  }
-  return { powerW: raw, encoding: "W" };
 }
 
 type NumberName = "power" | "roundEnergy" | "lifetimeEnergy" | "inverterCount";
@@ -81,41 +58,37 @@ export function decodeUpload(
   const records = body === "" ? [] : body.split(END);
   const inverters: Inverter[] = records.map(decodeInverterRecord);
   const notes: string[] = [];
-  // One pass over the channels (in upload order, so the float sum is the same as ever).
-  let channelCount = 0;
-  let channelTotal = 0;
   for (const inv of inverters) {
     if (inv.problem) notes.push(`inverter ${inv.uid} kept raw: ${inv.problem}`);
-    for (const ch of inv.channels) {
-      channelTotal += ch.powerW;
-      channelCount++;
-    }
   }
   if (inverters.length !== inverterCount) {
     notes.push(
       `header counts ${inverterCount} inverters, the upload carries ${inverters.length} records`,
     );
   }
-
-  const channelSum = channelCount > 0 ? Math.round(channelTotal * 100) / 100 : undefined;
-  const { powerW, encoding } = choosePower(power, channelSum);
-  if (channelSum !== undefined && !agrees(powerW, channelSum)) {
-    notes.push(`header power ${powerW} W disagrees with the channel sum ${channelSum} W`);
-  }
+  const fillUp = command === FILL_UP_COMMAND;
+  const header = readHeaderPower({
+    raw: power,
+    ecuId,
+    fillUp,
+    invertersOnline: inverterCount,
+    inverters,
+  });
+  notes.push(...header.notes);
 
   return {
     type: "upload",
     version: text.slice(3, 5),
-    fillUp: command === FILL_UP_COMMAND,
+    fillUp,
     ecu: {
       id: ecuId,
       model: ecuModel(ecuId),
       timestamp,
-      powerW,
-      lifetimeEnergyKWh: scaled(lifetimeEnergy, 10),
+      powerW: header.powerW,
+      lifetimeEnergyKWh: scaled(lifetimeEnergy, UPLOAD_SECTION.lifetimeEnergy.divisor),
       invertersOnline: inverterCount,
-      roundEnergyKWh: scaled(roundEnergy, 1e6),
-      powerEncoding: encoding,
+      roundEnergyKWh: scaled(roundEnergy, UPLOAD_SECTION.roundEnergy.divisor),
+      powerEncoding: header.encoding,
       timezoneChanged: slice(text, UPLOAD_SECTION.timezoneFlag) === "1",
     },
     inverters,

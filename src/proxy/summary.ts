@@ -15,7 +15,7 @@ export function summariseUpload(upload: UploadMessage): string {
     )
     .join(", ");
   return (
-    `ECU ${ecu.id} (${ecu.model}) ${ecu.timestamp}: ${ecu.powerW} W, ` +
+    `ECU ${ecu.id} (${ecu.model}) ${ecu.timestamp}: ${ecu.powerW === null ? "power unknown" : `${ecu.powerW} W`}, ` +
     `${ecu.lifetimeEnergyKWh} kWh lifetime, ${ecu.invertersOnline} inverter(s)` +
     (inverters ? ` — ${inverters}` : "")
   );

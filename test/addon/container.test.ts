@@ -27,7 +27,7 @@ import { canConnect } from "../helpers/tcp.js";
 import { FakeSupervisor } from "./fakeSupervisor.js";
 import { ROOT } from "./files.js";
 
-const UPLOAD = join(ROOT, "test/fixtures/samples/ecu-r_2160_upload_2inv_20240206.txt");
+const UPLOAD = join(ROOT, "test/fixtures/captures/ecu-r-2160/ecu-r_2160_upload_2inv_20240206.txt");
 const EXPECTED_ANSWER = "10120240206112214";
 const ECU_ID = "216000064136";
 const TOKEN = `token-${randomBytes(8).toString("hex")}`;

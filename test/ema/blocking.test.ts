@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NO_FILE_ANSWER } from "../../src/protocol/answer.js";
-import { commandFrame, FakeEma, FILE_EXISTS_ANSWER } from "../helpers/ema.js";
+import { apsFrame, commandFrame, FakeEma, FILE_EXISTS_ANSWER } from "../helpers/ema.js";
 import { ECU_ID, firmwareQuery } from "../helpers/fixtures.js";
 import { startForwarding } from "../helpers/forwarding.js";
 import { waitFor } from "../helpers/logs.js";
@@ -10,7 +10,7 @@ import { ecuExchange } from "../helpers/tcp.js";
 const wire = (text: string) => Buffer.from(`${text}\n`, "latin1");
 const POLL = wire(`APS1300051A101AAA0${ECU_ID}A10100000000000000END`);
 const STATUS_QUERY = wire(`APS13AAA51A123AAA0${ECU_ID}000000000000000000END`);
-const NO_COMMANDS = Buffer.from(`APS1300051A101AAA0${ECU_ID}A10000000000000000END`, "latin1");
+const NO_COMMANDS = Buffer.from(`APS13AAA52A100AAA0${ECU_ID}A101000000000000000END`, "latin1");
 const STATUS_ANSWER = Buffer.from("APS1300024A123AAA0100END", "latin1");
 const QUERY = firmwareQuery("/ECU_R_M3/V1.2/ecu-r-m3.bin");
 const exchange = (port: number, data: Buffer) =>
@@ -43,9 +43,10 @@ test("block_firmware_updates on: a command in EMA's poll answer (A136 inverter u
   assert.equal(fw.forwarder.stats.blockedOffers, 3);
   assert.equal(fw.forwarder.stats.emaReachable, true, "EMA did answer");
 
-  // An A100 answer passes unchanged.
+  // EMA's own A100 answer passes unchanged (the fake sends the 51-byte form, not ours).
   ema.behaviour.command = undefined;
-  assert.deepEqual(await exchange(port, POLL), NO_COMMANDS);
+  const emaNoCommands = apsFrame("A101", "AAA0", ECU_ID, `A100${"0".repeat(14)}`);
+  assert.deepEqual(await exchange(port, POLL), emaNoCommands);
   assert.equal(fw.forwarder.stats.answersFromEma, 1);
 });
 

@@ -154,8 +154,8 @@ test("EMA refusing connections: local answer at once, counted, reason kept", asy
   const got = await ecuExchange(fw.ports[1] ?? 0, uploadWire(), { expectBytes: 17 });
   assert.equal(got.toString(), UPLOAD_ANSWER);
   assert.ok(Date.now() - started < 900, "no waiting for the timeout");
-  const poll = await ecuExchange(fw.ports[1] ?? 0, POLL, { expectBytes: 51 });
-  assert.equal(poll.toString(), `APS1300051A101AAA0${ECU_ID}A10000000000000000END`);
+  const poll = await ecuExchange(fw.ports[1] ?? 0, POLL, { expectBytes: 52 });
+  assert.equal(poll.toString(), `APS13AAA52A100AAA0${ECU_ID}A101000000000000000END`);
   const stats = fw.forwarder.stats;
   assert.equal(stats.emaReachable, false);
   assert.equal(stats.answersFromProxy, 2);
@@ -171,10 +171,10 @@ test("EMA hanging up without an answer, or going silent in the middle of one: lo
     await ema.stop();
   });
   const port = fw.ports[0] ?? 0;
-  const noCommands = `APS1300051A101AAA0${ECU_ID}A10000000000000000END`;
+  const noCommands = `APS13AAA52A100AAA0${ECU_ID}A101000000000000000END`;
   ema.behaviour.hangUp = true;
   const started = Date.now();
-  const hungUp = await ecuExchange(port, POLL, { expectBytes: 51, timeoutMs: 3000 });
+  const hungUp = await ecuExchange(port, POLL, { expectBytes: 52, timeoutMs: 3000 });
   assert.equal(hungUp.toString(), noCommands);
   assert.ok(Date.now() - started < 900, "no waiting for the timeout");
   assert.match(fw.forwarder.stats.lastEmaError ?? "", /closed the connection without an answer/);
@@ -186,7 +186,7 @@ test("EMA hanging up without an answer, or going silent in the middle of one: lo
       0,
       30,
     );
-  const half = await ecuExchange(port, POLL, { expectBytes: 51, timeoutMs: 3000 });
+  const half = await ecuExchange(port, POLL, { expectBytes: 52, timeoutMs: 3000 });
   assert.equal(half.toString(), noCommands);
   assert.match(
     fw.forwarder.stats.lastEmaError ?? "",

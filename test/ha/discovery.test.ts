@@ -127,8 +127,10 @@ function allSampleFrames(dir = SAMPLES): { name: string; frame: Buffer }[] {
   const out: { name: string; frame: Buffer }[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...allSampleFrames(path));
-    else if (name.endsWith(".txt") || name.endsWith(".bin")) {
+    // synthetic/ holds made-up protocol cases (e.g. uploads whose records are all kept raw).
+    if (statSync(path).isDirectory()) {
+      if (name !== "synthetic") out.push(...allSampleFrames(path));
+    } else if (name.endsWith(".txt") || name.endsWith(".bin")) {
       // Files hold frames as on the wire; the framer strips the trailing LF.
       const bytes = readFileSync(path);
       out.push({ name, frame: bytes.at(-1) === 0x0a ? bytes.subarray(0, -1) : bytes });

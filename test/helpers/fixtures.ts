@@ -1,19 +1,30 @@
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { CAPTURES, captureBytes, capturePath } from "./captures.js";
 
-export const SAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "samples");
+/**
+ * Named fixtures for tests outside the protocol table. The bytes live in the capture table
+ * (test/fixtures/captures/<model>/, see captures.ts); these names are kept for existing imports.
+ */
 
+/** Root of the capture table (was test/fixtures/samples; `join(SAMPLES, UPLOAD_FILE)` still works). */
+export const SAMPLES = CAPTURES;
+
+/** A capture's bytes by `<model>/<file>` or by its old flat file name. */
 export function sampleBytes(name: string): Buffer {
-  return readFileSync(join(SAMPLES, name));
+  return captureBytes(name);
 }
 
+/** A capture's provenance JSON (`<name>.source.json`), by the capture's name or the old `.json` name. */
 export function sampleJson<T = Record<string, unknown>>(name: string): T {
-  return JSON.parse(readFileSync(join(SAMPLES, name), "utf8")) as T;
+  const path = capturePath(name.replace(/(\.source)?\.json$/, "")).replace(
+    /\.(txt|bin)$/,
+    ".source.json",
+  );
+  return JSON.parse(readFileSync(path, "utf8")) as T;
 }
 
 /** The real 2024 ECU-R upload, exactly as on the wire (302 bytes + LF). */
-export const UPLOAD_FILE = "ecu-r_2160_upload_2inv_20240206.txt";
+export const UPLOAD_FILE = "ecu-r-2160/ecu-r_2160_upload_2inv_20240206.txt";
 export const uploadWire = (): Buffer => sampleBytes(UPLOAD_FILE);
 /** The same frame without its LF, as the framer delivers it. */
 export const uploadFrame = (): Buffer => uploadWire().subarray(0, -1);

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { answerFor } from "../../src/protocol/answer.js";
+import { answerAccepted, answerFor, readControlAnswer } from "../../src/protocol/answer.js";
 import { encodeUpload } from "../../src/protocol/build.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
+import { declaredLength } from "../../src/protocol/frameLength.js";
 import type { DecodeResult, UploadMessage } from "../../src/protocol/types.js";
 import { ECU_ID, uploadFrame } from "../helpers/fixtures.js";
 
@@ -28,13 +29,13 @@ const REQUESTS: Array<{ name: string; frame: string; type: string; answer: strin
     name: "8997 command poll A101",
     frame: `APS1300051A101AAA0${ECU_ID}A10100000000000000END`,
     type: "control_poll",
-    answer: `APS1300051A101AAA0${ECU_ID}A10000000000000000END`,
+    answer: `APS13AAA52A100AAA0${ECU_ID}A101000000000000000END`,
   },
   {
     name: "8997 command poll A101 with 'A'-padded length (older builder)",
     frame: `APS13AAA51A101AAA0${ECU_ID}A10100000000000000END`,
     type: "control_poll",
-    answer: `APS1300051A101AAA0${ECU_ID}A10000000000000000END`,
+    answer: `APS13AAA52A100AAA0${ECU_ID}A101000000000000000END`,
   },
   {
     name: "01:00 status query A123",
@@ -67,7 +68,7 @@ for (const row of REQUESTS) {
     assert.equal(answerText(result), row.answer);
     if (row.answer?.startsWith("APS")) {
       // The ECU checks the length field against the exact byte count (no LF).
-      assert.equal(Number(row.answer.slice(5, 10)), row.answer.length);
+      assert.equal(declaredLength(row.answer, "APS"), row.answer.length);
     }
   });
 }
@@ -192,4 +193,28 @@ test("encoding the decoded sample reproduces the captured bytes exactly", () => 
     })),
   });
   assert.equal(rebuilt, sample);
+});
+
+test("'no commands': the observed 52-byte form is sent, the 51-byte form is still accepted", () => {
+  const poll = decodeFrame(frame(`APS1300051A101AAA0${ECU_ID}A10100000000000000END`));
+  assert.ok(poll.type === "control_poll");
+  const accepted = (text: string) => answerAccepted(poll, frame(text));
+  // What the ECU-R's server sent (2017 WiFi log), what the design sheet writes, what 0.2.0 sent.
+  assert.ok(accepted(`APS13AAA52A100AAA0${ECU_ID}A101000000000000000END`));
+  assert.ok(accepted(`APS1300052A100AAA0${ECU_ID}A100000000000000000END`));
+  assert.ok(accepted(`APS1300051A101AAA0${ECU_ID}A10000000000000000END`));
+  assert.deepEqual(
+    readControlAnswer(frame(`APS1300051A101AAA0${ECU_ID}A13620240206112214END`), ECU_ID),
+    {
+      command: "A136",
+    },
+  );
+  assert.ok(!accepted(`APS1300051A101AAA0${ECU_ID}A13620240206112214END`), "a command");
+  assert.ok(!accepted(`APS13AAA52A100AAA0216000000000A101000000000000000END`), "another id");
+  assert.ok(!accepted(`APS13AAA52A100AAA0${ECU_ID}A101000000000000000END\n`), "LF: strlen 53");
+  assert.ok(!accepted(`APS13AAA51A100AAA0${ECU_ID}A101000000000000000END`), "length off by one");
+  const upload = decodeFrame(uploadFrame());
+  assert.ok(upload.type === "upload");
+  assert.ok(answerAccepted(upload, frame("10120240206112214")));
+  assert.ok(!answerAccepted(upload, frame("10120240206111714")), "the previous record's time");
 });

@@ -42,7 +42,7 @@ const REQUESTS: Array<{ name: string; data: Buffer; answer: Buffer }> = [
   {
     name: "command poll",
     data: wire(`APS1300051A101AAA0${ECU_ID}A10100000000000000END`),
-    answer: Buffer.from(`APS1300051A101AAA0${ECU_ID}A10000000000000000END`),
+    answer: Buffer.from(`APS13AAA52A100AAA0${ECU_ID}A101000000000000000END`),
   },
   {
     name: "status query",

@@ -111,7 +111,7 @@ test("the masked export holds no real id, keeps model prefixes and lengths, and 
   assert.equal(decoded[6].path, "/ECU_R_M3/V1.2/ecu-r-m3.bin");
   // Answers are kept too (masked: the control-poll answer repeats the ECU id).
   const poll = JSON.parse(lines[2] ?? "");
-  assert.equal(poll.answer, `APS1300051A101AAA0${fakeEcu}A10000000000000000END`);
+  assert.equal(poll.answer, `APS13AAA52A100AAA0${fakeEcu}A101000000000000000END`);
 });
 
 test("decode names the frames of an export that still do not decode, and exits 1", () => {
