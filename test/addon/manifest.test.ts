@@ -4,7 +4,12 @@ import { basename, join } from "node:path";
 import { describe, test } from "node:test";
 import { Ajv } from "ajv";
 import addFormatsMod from "ajv-formats";
-import { elementFor, supervisorOptions, supervisorSchema } from "../../scripts/addon-config.js";
+import {
+  elementFor,
+  shownByDefault,
+  supervisorOptions,
+  supervisorSchema,
+} from "../../scripts/addon-config.js";
 import { optionProperties } from "../../src/options/schema.js";
 import { ROOT, readText, readYaml, repoFiles } from "./files.js";
 import {
@@ -97,14 +102,46 @@ describe("config.yaml", () => {
     assert.deepEqual(Object.keys(config.schema as object), Object.keys(optionProperties));
   });
 
-  test("options without a default are optional (?), options with one are not", () => {
+  test("options with a default are shown and not optional; the rest are optional (hidden)", () => {
     const schema = config.schema as Record<string, string | string[]>;
     const options = config.options as Record<string, unknown>;
-    for (const [key, prop] of Object.entries(optionProperties)) {
+    for (const [key, p] of Object.entries(optionProperties)) {
+      const prop: Record<string, unknown> = p;
+      const shown = "default" in prop && prop["x-expert"] !== true;
       const element = String(([] as string[]).concat(schema[key] ?? [])[0]);
-      assert.equal(element.endsWith("?"), !("default" in prop), key);
-      assert.equal(key in options, "default" in prop, key);
+      assert.equal(element.endsWith("?"), !shown, key);
+      assert.equal(key in options, shown, key);
     }
+  });
+
+  test("expert options are hidden: optional in schema, absent from options, with a default", () => {
+    const expert = Object.entries(optionProperties)
+      .filter(([, p]) => (p as Record<string, unknown>)["x-expert"] === true)
+      .map(([key]) => key);
+    // The connection limits and the capture size at least; DOCS.md lists every expert option.
+    for (const key of [
+      "max_message_kib",
+      "idle_timeout_seconds",
+      "max_connections",
+      "max_connections_per_address",
+      "capture_max_kib",
+    ]) {
+      assert.ok(expert.includes(key), `${key} should be an expert option`);
+    }
+    const docs = readText("DOCS.md");
+    const section = docs.slice(docs.indexOf("### Expert options"));
+    for (const key of expert) {
+      assert.ok(!(key in (config.options as object)), key);
+      assert.match(String((config.schema as Record<string, unknown>)[key]), /\?$/, key);
+      assert.ok(section.includes(`\`${key}\``), `DOCS.md "Expert options" names ${key}`);
+    }
+  });
+
+  test("an expert option without a default is refused by the derivation", () => {
+    assert.throws(
+      () => shownByDefault("x", { type: "integer", "x-expert": true }),
+      /needs a default/,
+    );
   });
 });
 
