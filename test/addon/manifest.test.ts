@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, test } from "node:test";
 import { Ajv } from "ajv";
@@ -277,23 +277,76 @@ describe("repository layout", () => {
   });
 });
 
-describe("translations/en.yaml", () => {
-  const tr = readYaml("translations/en.yaml") as {
-    configuration: Record<string, { name?: unknown; description?: unknown }>;
-    network: Record<string, unknown>;
-  };
+/** The languages the app ships; every file in translations/ is checked, these must exist. */
+const LANGUAGES = ["en", "nl", "de", "fr"];
 
-  test("names and describes every option, and nothing else", () => {
-    const keys = Object.keys(config.schema as object);
-    assert.deepEqual(Object.keys(tr.configuration).sort(), [...keys].sort());
-    for (const key of keys) {
-      assert.equal(typeof tr.configuration[key]?.name, "string", `${key}: name`);
-      assert.equal(typeof tr.configuration[key]?.description, "string", `${key}: description`);
-    }
+describe("translations", () => {
+  const files = readdirSync(join(ROOT, "translations")).sort();
+  // What the Supervisor reads (SCHEMA_APP_TRANSLATIONS): every schema key and every port,
+  // taken from config.yaml (itself derived from src/options/schema.ts), so a new option or port
+  // without a name and description in every language fails here.
+  const optionKeys = Object.keys(config.schema as object).sort();
+  const portKeys = Object.keys(config.ports as object).sort();
+
+  test("one file per shipped language, YAML, nothing else", () => {
+    assert.deepEqual(files, LANGUAGES.map((l) => `${l}.yaml`).sort());
   });
 
-  test("describes every port, and nothing else", () => {
-    assert.deepEqual(Object.keys(tr.network).sort(), Object.keys(config.ports as object).sort());
-    for (const text of Object.values(tr.network)) assert.equal(typeof text, "string");
+  for (const file of files) {
+    describe(file, () => {
+      const tr = readYaml(`translations/${file}`) as {
+        configuration?: Record<string, { name?: unknown; description?: unknown }>;
+        network?: Record<string, unknown>;
+      };
+      const nonEmpty = (v: unknown) => typeof v === "string" && v.trim().length > 0;
+
+      test("has only the configuration and network sections", () => {
+        assert.deepEqual(Object.keys(tr).sort(), ["configuration", "network"]);
+      });
+
+      test("names and describes every option, and nothing else", () => {
+        assert.deepEqual(Object.keys(tr.configuration ?? {}).sort(), optionKeys);
+        for (const key of optionKeys) {
+          const entry = tr.configuration?.[key];
+          assert.deepEqual(Object.keys(entry ?? {}).sort(), ["description", "name"], key);
+          assert.ok(nonEmpty(entry?.name), `${file}: ${key} has no name`);
+          assert.ok(nonEmpty(entry?.description), `${file}: ${key} has no description`);
+        }
+      });
+
+      test("describes every port, and nothing else", () => {
+        assert.deepEqual(Object.keys(tr.network ?? {}).sort(), portKeys);
+        for (const port of portKeys) {
+          assert.ok(nonEmpty(tr.network?.[port]), `${file}: ${port} has no description`);
+        }
+      });
+
+      test("marks the expert options as such, and no other", () => {
+        if (file === "en.yaml") {
+          for (const [key, p] of Object.entries(optionProperties)) {
+            const expert = (p as Record<string, unknown>)["x-expert"] === true;
+            const text = String(tr.configuration?.[key]?.description);
+            assert.equal(text.startsWith("Expert option."), expert, key);
+          }
+        }
+        // Every language opens the same options' descriptions with the same words.
+        const marks = Object.entries(tr.configuration ?? {}).map(([key, e]) => {
+          const first = String(e.description).split(".")[0] ?? "";
+          return [key, first] as const;
+        });
+        const expertKeys = Object.entries(optionProperties)
+          .filter(([, p]) => (p as Record<string, unknown>)["x-expert"] === true)
+          .map(([key]) => key);
+        const marker = marks.find(([key]) => key === expertKeys[0])?.[1];
+        for (const [key, first] of marks) {
+          assert.equal(first === marker, expertKeys.includes(key), `${file}: ${key}`);
+        }
+      });
+    });
+  }
+
+  test("config.yaml ports_description matches the English port texts", () => {
+    const en = readYaml("translations/en.yaml") as { network: Record<string, string> };
+    assert.deepEqual(config.ports_description, en.network);
   });
 });
