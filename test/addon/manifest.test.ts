@@ -11,6 +11,7 @@ import {
   supervisorSchema,
 } from "../../scripts/addon-config.js";
 import { optionProperties } from "../../src/options/schema.js";
+import { CAPTURES_FILE, STATE_FILE } from "../../src/status/index.js";
 import { ROOT, readText, readYaml, repoFiles } from "./files.js";
 import {
   RE_PORT_KEY,
@@ -63,6 +64,21 @@ describe("config.yaml", () => {
     assert.equal(config.ingress, true, "the status page opens through ingress");
     assert.equal(config.ingress_port, undefined, "8099 is the Supervisor's default (linter rule)");
     assert.match(String(config.panel_icon), /^mdi:[a-z0-9-]+$/);
+  });
+
+  test("backup_exclude leaves out the captures and temporary files, never the state", () => {
+    // The Supervisor matches each pattern against the path of every file under /data with
+    // pathlib's match (from the right): a bare file name or `*` glob matches in /data itself.
+    const patterns = config.backup_exclude as string[];
+    const glob = (p: string) =>
+      new RegExp(`(^|/)${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
+    const excluded = (file: string) => patterns.some((p) => glob(p).test(`/data/${file}`));
+    for (const file of [CAPTURES_FILE, `${CAPTURES_FILE}.tmp`, "state.json.tmp-123"]) {
+      assert.ok(excluded(file), `${file} should not be backed up`);
+    }
+    for (const file of ["state.json", STATE_FILE, "options.json"]) {
+      assert.ok(!excluded(file), `${file} must be backed up`);
+    }
   });
 
   test("services match the Supervisor's pattern and ask for MQTT", () => {
