@@ -212,27 +212,21 @@ describe("build.yaml and Dockerfile", () => {
     }
   });
 
-  test("one Debian base per arch, same suite as the Dockerfile default and the stand-in", () => {
+  test("build.yaml names the Dockerfile's default base, the multi-arch Debian image, per arch", () => {
+    // Kept only for Supervisors before 2026.04, which pass an Alpine base without it.
     const from = build.build_from as Record<string, string>;
-    assert.deepEqual(Object.keys(from).sort(), ["aarch64", "amd64"]);
-    const suites = new Set<string>();
-    for (const [arch, image] of Object.entries(from)) {
-      const m = /^ghcr\.io\/home-assistant\/(\w+)-base-debian:(\w+)$/.exec(image);
-      assert.ok(m, image);
-      assert.equal(m[1], arch);
-      suites.add(m[2] ?? "");
-    }
-    assert.equal(suites.size, 1);
-    const [suite] = [...suites];
+    assert.deepEqual(Object.keys(from).sort(), [...(config.arch as string[])].sort());
     const dockerfile = readText("Dockerfile");
+    const m = /^ARG BUILD_FROM=ghcr\.io\/home-assistant\/base-debian:(\w+)$/m.exec(dockerfile);
+    assert.ok(m, "ARG BUILD_FROM defaults to ghcr.io/home-assistant/base-debian:<suite>");
+    const defaultBase = m[0].slice("ARG BUILD_FROM=".length);
+    for (const [arch, image] of Object.entries(from)) assert.equal(image, defaultBase, arch);
+    assert.match(readText("scripts/standin-base.sh"), new RegExp(`^SUITE=${m[1]}$`, "m"));
     assert.match(
-      dockerfile,
-      new RegExp(
-        `^ARG BUILD_FROM=ghcr\\.io/home-assistant/\\$\\{BUILD_ARCH\\}-base-debian:${suite}$`,
-        "m",
-      ),
+      readText("build.yaml"),
+      /^# .*older than 2026\.04/m,
+      "build.yaml says why it is kept",
     );
-    assert.match(readText("scripts/standin-base.sh"), new RegExp(`^SUITE=${suite}$`, "m"));
   });
 
   test("Dockerfile: ARG BUILD_FROM before FROM, HEALTHCHECK, labels, runs run.sh via s6", () => {
@@ -243,8 +237,25 @@ describe("build.yaml and Dockerfile", () => {
     assert.match(dockerfile, /^FROM \$\{BUILD_FROM\} AS build$/m);
     assert.match(dockerfile, /^HEALTHCHECK /m);
     assert.match(dockerfile, /org\.opencontainers\.image\.source="[^"]+"/);
+    assert.match(dockerfile, /io\.hass\.type="app"/);
+    assert.match(dockerfile, /io\.hass\.arch="\$\{BUILD_ARCH:-\$\{TARGETARCH\}\}"/);
+    assert.match(dockerfile, /io\.hass\.version="\$\{BUILD_VERSION\}"/);
     assert.match(dockerfile, /^COPY rootfs \/$/m);
     assert.ok(!/^(ENTRYPOINT|CMD)\b/m.test(dockerfile), "the base image's /init stays PID 1");
+  });
+
+  test("Dockerfile: build arguments come after every RUN (both builds share the cache)", () => {
+    const dockerfile = readText("Dockerfile");
+    const lastRun = dockerfile.lastIndexOf("\nRUN ");
+    for (const arg of ["BUILD_ARCH", "BUILD_VERSION", "TARGETARCH"]) {
+      const at = dockerfile.search(new RegExp(`^ARG ${arg}\\b`, "m"));
+      assert.ok(at > lastRun, `ARG ${arg} after the last RUN`);
+    }
+  });
+
+  test("Dockerfile: the default version is the app's version (the Supervisor passes its own)", () => {
+    const m = /^ARG BUILD_VERSION=(\S+)$/m.exec(readText("Dockerfile"));
+    assert.equal(m?.[1], config.version, "bump ARG BUILD_VERSION with config.yaml's version");
   });
 
   test(".dockerignore keeps the build context small", () => {
