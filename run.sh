@@ -1,8 +1,8 @@
 #!/bin/sh
-# What the add-on's s6 service runs. Thin on purpose: the program reads /data/options.json,
+# What the app's s6 service runs. Thin on purpose: the program reads /data/options.json,
 # asks the Supervisor for the MQTT broker and logs readable lines itself; `exec` lets SIGTERM
 # reach Node. ECU_PROXY_PORTS is set only by the container smoke test (host network, so it must
-# avoid ports in use); the add-on always listens on 8995-8997 inside its container.
+# avoid ports in use); the app always listens on 8995-8997 inside its container.
 set -e
 # A small young generation (4 MB: ~10 MB less resident memory with hundreds of inverters than
 # Node's default; 2 MB saves 3 MB more but cost more CPU in A/B runs), and glibc giving freed

@@ -100,7 +100,7 @@ async function serve(argv: string[]): Promise<number> {
   if (inAddon() && statusPort !== INGRESS_PORT) {
     logger.warn(
       { statusPort, ingressPort: INGRESS_PORT },
-      "status page is not on the ingress port: the add-on's Open Web UI will not reach it",
+      "status page is not on the ingress port: the app's Open Web UI will not reach it",
     );
   }
   // mqtt_host from the options, else the Supervisor's MQTT service (add-on), else no MQTT.
