@@ -7,7 +7,7 @@ set -e
 # A small young generation (4 MB: ~10 MB less resident memory with hundreds of inverters than
 # Node's default; 2 MB saves 3 MB more but cost more CPU in A/B runs), and glibc giving freed
 # memory back to the system (another ~6 MB); `npm run bench` runs the proxy with these
-# (README, Performance).
+# (CONTRIBUTING.md, Performance).
 NODE_FLAGS="--max-semi-space-size=4"
 export MALLOC_TRIM_THRESHOLD_=131072
 if [ -n "${ECU_PROXY_PORTS:-}" ]; then

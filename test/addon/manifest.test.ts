@@ -299,6 +299,26 @@ describe("repository layout", () => {
     assert.match(readText("CHANGELOG.md"), new RegExp(`^## \\[?${pkg.version}\\]?`, "m"));
   });
 
+  test("README: title, one line, then the two commands for a new machine; developer text elsewhere", () => {
+    const readme = readText("README.md");
+    const [title, , line, , fence, run, suite] = readme.split("\n");
+    assert.match(title ?? "", /^# /);
+    assert.match(line ?? "", /^[A-Z].*\.$/, "a one-line description");
+    assert.equal(fence, "```sh");
+    assert.match(run ?? "", /^npm ci && npm start\s+# /, "runs the proxy without HA or broker");
+    assert.match(suite ?? "", /^sudo bash \.ci\/run\s+# .*npm test/, "runs the whole suite");
+    const contributing = readText("CONTRIBUTING.md");
+    for (const section of ["## Reliability", "## Performance", "## Development"]) {
+      assert.ok(!readme.includes(section), `README has no ${section}`);
+      assert.ok(contributing.includes(`\n${section}\n`), `CONTRIBUTING.md has ${section}`);
+    }
+    // The store page and the documentation use the UI's current words and menu path.
+    for (const f of ["README.md", "DOCS.md"]) {
+      assert.match(readText(f), /Settings → Apps → Install app → ⋮/, f);
+      assert.match(readText(f), /app \(add-on\)/, f);
+    }
+  });
+
   test("the copied linter schemas keep their licence", () => {
     assert.ok(existsSync(join(SCHEMAS, "LICENSE-action-addon-linter.md")));
   });
