@@ -5,7 +5,10 @@
  *
  * Supervisor element strings (addon_conventions.md §1.4): bool, port, int(min,max),
  * str(min,max), password(min,max), match(REGEX), list(a|b), a one-element list for arrays,
- * suffix `?` = optional. An option with a default goes into `options:` and is never `?`.
+ * suffix `?` = optional. An option with a default goes into `options:` and is never `?` —
+ * unless it is an expert option (`"x-expert": true`): those stay out of `options:` and are
+ * optional in `schema:`, so the Supervisor's form hides them until set, and the program fills in
+ * their default (src/options/load.ts) when /data/options.json lacks them.
  */
 import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
@@ -25,6 +28,7 @@ const HANDLED = new Set([
   "pattern",
   "items",
   "x-supervisor",
+  "x-expert",
 ]);
 
 /**
@@ -84,11 +88,27 @@ export function elementFor(key: string, prop: Prop): string | string[] {
   }
 }
 
-/** config.yaml `options:` — the default of every option that has one, in schema order. */
+/**
+ * True for an option the Supervisor's form shows without being set: it has a default and is
+ * not an expert option. Everything else is optional (`?`) and hidden until the user sets it.
+ */
+export function shownByDefault(key: string, prop: Prop): boolean {
+  const expert = prop["x-expert"];
+  if (expert !== undefined && expert !== true) {
+    throw new Error(`option ${key}: x-expert must be true or absent`);
+  }
+  if (expert && !("default" in prop)) {
+    // Without a default the option is hidden anyway, and the program would have no value.
+    throw new Error(`option ${key}: an expert option needs a default`);
+  }
+  return "default" in prop && !expert;
+}
+
+/** config.yaml `options:` — the default of every option shown by default, in schema order. */
 export function supervisorOptions(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, prop] of Object.entries(optionProperties)) {
-    if ("default" in prop) out[key] = prop.default;
+    if (shownByDefault(key, prop)) out[key] = (prop as Prop).default;
   }
   return out;
 }
@@ -98,7 +118,7 @@ export function supervisorSchema(): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [key, prop] of Object.entries(optionProperties)) {
     const element = elementFor(key, prop);
-    const optional = "default" in prop ? "" : "?";
+    const optional = shownByDefault(key, prop) ? "" : "?";
     out[key] = Array.isArray(element)
       ? element.map((e) => `${e}${optional}`)
       : `${element}${optional}`;

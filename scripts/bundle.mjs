@@ -2,7 +2,7 @@
 // The program users run: src/cli.ts and everything it imports (mqtt, pino, dayjs, ajv's
 // runtime) as one ES module, dist/ecu-proxy.js, plus the status page's files. One file instead
 // of ~300 modules: Node's module loaders keep per-module records, and the bundled proxy starts
-// with ~14 MiB less resident memory (README, Performance). Identifiers are not minified, so stack
+// with ~14 MiB less resident memory (CONTRIBUTING.md, Performance). Identifiers are not minified, so stack
 // traces in the log stay readable. `npm run build` runs this after tsc; tests import it too.
 import { cpSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";

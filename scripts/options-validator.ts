@@ -25,6 +25,7 @@ export function generateValidator(): string {
     code: { source: true, esm: true },
   });
   ajv.addKeyword({ keyword: "x-supervisor", schemaType: "string" });
+  ajv.addKeyword({ keyword: "x-expert", schemaType: "boolean" });
   const code = standalone.default(ajv, ajv.compile(optionsSchema));
   // Standalone ESM output still `require`s its runtime helpers; import them instead.
   const helpers: string[] = [];

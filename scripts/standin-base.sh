@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds a stand-in for ghcr.io/home-assistant/{arch}-base-debian:<SUITE> from Debian packages
-# only (no container registry is reachable in CI), for the container smoke test. Prints the image
-# tag. Cached: the tag carries a hash of this script, so it is built once per machine and again
+# Builds a stand-in for ghcr.io/home-assistant/base-debian:<SUITE> (the multi-arch Debian base,
+# the Dockerfile's default BUILD_FROM) from Debian packages only (no container registry is
+# reachable in CI), for the container smoke test, which also tags it under that name. Prints
+# the image tag. Cached: the tag carries a hash of this script, so it is built once per machine and again
 # only when this script changes.
 #
 # What it has in common with the real base: the same Debian suite and apt sources, bash,

@@ -9,13 +9,53 @@ import { resolveMqttSettings } from "./supervisor/mqttService.js";
 import { decodeStream } from "./tools/decodeFile.js";
 import { simulate } from "./tools/simulate.js";
 
+/** Each command's own usage: `ecu-proxy <command> --help` (or `-h`) prints it and exits 0. */
+const COMMAND_USAGE = {
+  serve: `usage: ecu-proxy serve [--options FILE] [--ports 8995,8996,8997] [--host ADDR]
+                       [--data-dir DIR] [--status-port N] [--status-host ADDR]
+  Run the proxy: answer ECUs like EMA, publish to MQTT when a broker is configured.
+  --options FILE      options.json in the app's format (no file: every default)
+  --ports LIST        ports to listen on (default 8995,8996,8997; 9220 too with ota_listener)
+  --host ADDR         address to listen on (default 0.0.0.0)
+  --data-dir DIR      state and captures (default ./data)
+  --status-port N     serve the status page on port N
+  --status-host ADDR  address for the status page (default loopback; in the app, ingress)
+  LOG_FORMAT=json in the environment logs JSON instead of readable lines.`,
+  decode: `usage: ecu-proxy decode [FILE ...]
+  Decode captured ECU messages (files, or stdin when none is given; one message per line, or a
+  capture file downloaded from the status page) to one JSON object per message.
+  Exit status 1 if a message does not decode.`,
+  simulate: `usage: ecu-proxy simulate --host HOST [--port PORT] [--file FILE] [--timezone ZONE]
+                          [--ecu-id ID]
+  Act like an ECU for one upload and check that the answer is the one EMA would give.
+  --host HOST      address of the proxy (where your DNS rewrite points)
+  --port PORT      port to send to (default 8995)
+  --file FILE      send this captured upload instead of a made-up one stamped now
+  --timezone ZONE  stamp the made-up upload with this zone's wall clock (the proxy's timezone)
+  --ecu-id ID      ECU id of the made-up upload (default 216000000000)`,
+  help: `usage: ecu-proxy help [COMMAND]
+  Print the usage of every command, or of COMMAND.`,
+} as const;
+type Command = keyof typeof COMMAND_USAGE;
+
 const USAGE = `usage:
   ecu-proxy serve [--options FILE] [--ports 8995,8996,8997] [--host ADDR] [--data-dir DIR]
                   [--status-port N] [--status-host ADDR]
                                      status page on N (loopback unless --status-host)
   ecu-proxy decode [FILE ...]        decode captured messages (or stdin) to JSON lines
   ecu-proxy simulate --host HOST [--port PORT] [--file FILE] [--timezone ZONE]
-                                     send an upload like an ECU and check the answer`;
+                                     send an upload like an ECU and check the answer
+  ecu-proxy <command> --help         the command's options`;
+
+function isCommand(name: string | undefined): name is Command {
+  return name !== undefined && Object.hasOwn(COMMAND_USAGE, name);
+}
+
+/** `--help`/`-h` anywhere before a `--` asks for the command's usage. */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
 
 function parsePorts(text: string): number[] {
   const ports = text.split(",").map((p) => Number(p.trim()));
@@ -60,7 +100,7 @@ async function serve(argv: string[]): Promise<number> {
   if (inAddon() && statusPort !== INGRESS_PORT) {
     logger.warn(
       { statusPort, ingressPort: INGRESS_PORT },
-      "status page is not on the ingress port: the add-on's Open Web UI will not reach it",
+      "status page is not on the ingress port: the app's Open Web UI will not reach it",
     );
   }
   // mqtt_host from the options, else the Supervisor's MQTT service (add-on), else no MQTT.
@@ -99,6 +139,10 @@ async function serve(argv: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (isCommand(command) && asksForHelp(rest)) {
+    process.stdout.write(`${COMMAND_USAGE[command]}\n`);
+    return 0;
+  }
   switch (command) {
     case "serve":
       return serve(rest);
@@ -106,8 +150,16 @@ async function main(argv: string[]): Promise<number> {
       return decodeStream(rest, process.stdout, process.stderr, () => readFileSync(0));
     case "simulate":
       return simulate(rest, process.stdout, process.stderr);
+    case "help": {
+      const topic = rest[0];
+      if (topic !== undefined && !isCommand(topic)) {
+        process.stderr.write(`unknown command '${topic}'\n${USAGE}\n`);
+        return 2;
+      }
+      process.stdout.write(`${topic === undefined ? USAGE : COMMAND_USAGE[topic]}\n`);
+      return 0;
+    }
     case undefined:
-    case "help":
     case "--help":
     case "-h":
       process.stdout.write(`${USAGE}\n`);

@@ -49,6 +49,12 @@ export interface Options {
 interface SupervisorHint {
   /** Render as `password` (masked in the UI). */
   "x-supervisor"?: "password" | "port";
+  /**
+   * An expert option: left out of config.yaml `options:` and optional (`?`) in `schema:`, so the
+   * Supervisor's form hides it until the user sets it (DOCS.md, "Expert options"). It must have
+   * a `default`: the program fills it in when /data/options.json lacks the key.
+   */
+  "x-expert"?: true;
 }
 
 type PropertySchema = SupervisorHint & Record<string, unknown>;
@@ -70,6 +76,7 @@ export const optionProperties = {
     maxLength: 64,
     pattern: TOPIC_PATTERN,
     default: "apsystems_ecu_proxy",
+    "x-expert": true,
   },
   discovery_prefix: {
     type: "string",
@@ -77,6 +84,7 @@ export const optionProperties = {
     maxLength: 64,
     pattern: TOPIC_PATTERN,
     default: "homeassistant",
+    "x-expert": true,
   },
   ha_status_topic: {
     type: "string",
@@ -84,6 +92,7 @@ export const optionProperties = {
     maxLength: 128,
     pattern: TOPIC_PATTERN,
     default: "homeassistant/status",
+    "x-expert": true,
   },
   offline_after_minutes: { type: "integer", minimum: 1, maximum: 1440, default: 15 },
   remove_stale_devices_after_days: { type: "integer", minimum: 0, maximum: 3650, default: 0 },
@@ -94,6 +103,7 @@ export const optionProperties = {
     maxLength: 253,
     pattern: HOST_PATTERN,
     default: "ecu.apsystemsema.com",
+    "x-expert": true,
   },
   ema_dns_server: {
     type: "string",
@@ -101,25 +111,50 @@ export const optionProperties = {
     maxLength: 64,
     pattern: HOST_PATTERN,
     default: "1.1.1.1",
+    "x-expert": true,
   },
-  ema_timeout_seconds: { type: "integer", minimum: 1, maximum: 9, default: 4 },
+  ema_timeout_seconds: { type: "integer", minimum: 1, maximum: 9, default: 4, "x-expert": true },
   block_firmware_updates: { type: "boolean", default: true },
   ota_listener: { type: "boolean", default: false },
-  max_message_kib: { type: "integer", minimum: 4, maximum: 1024, default: 64 },
-  idle_timeout_seconds: { type: "integer", minimum: 1, maximum: 3600, default: 30 },
-  max_connections: { type: "integer", minimum: 1, maximum: 10000, default: 512 },
-  max_connections_per_address: { type: "integer", minimum: 1, maximum: 10000, default: 32 },
+  max_message_kib: { type: "integer", minimum: 4, maximum: 1024, default: 64, "x-expert": true },
+  idle_timeout_seconds: {
+    type: "integer",
+    minimum: 1,
+    maximum: 3600,
+    default: 30,
+    "x-expert": true,
+  },
+  max_connections: { type: "integer", minimum: 1, maximum: 10000, default: 512, "x-expert": true },
+  max_connections_per_address: {
+    type: "integer",
+    minimum: 1,
+    maximum: 10000,
+    default: 32,
+    "x-expert": true,
+  },
   allowed_ecu_ids: {
     type: "array",
     items: { type: "string", pattern: "^[0-9]{12}$" },
     maxItems: 100,
     default: [],
   },
-  max_ecus: { type: "integer", minimum: 1, maximum: 1000, default: 16 },
-  max_inverters_per_ecu: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  max_ecus: { type: "integer", minimum: 1, maximum: 1000, default: 16, "x-expert": true },
+  max_inverters_per_ecu: {
+    type: "integer",
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    "x-expert": true,
+  },
   weak_panel_percent: { type: "integer", minimum: 0, maximum: 90, default: 25 },
   status_port: { type: "integer", minimum: 1, maximum: 65535, "x-supervisor": "port" },
-  capture_max_kib: { type: "integer", minimum: 64, maximum: 65536, default: 1024 },
+  capture_max_kib: {
+    type: "integer",
+    minimum: 64,
+    maximum: 65536,
+    default: 1024,
+    "x-expert": true,
+  },
 } as const satisfies Record<keyof Options, PropertySchema>;
 
 export const optionsSchema = {

@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, test } from "node:test";
 import { Ajv } from "ajv";
 import addFormatsMod from "ajv-formats";
-import { elementFor, supervisorOptions, supervisorSchema } from "../../scripts/addon-config.js";
+import {
+  elementFor,
+  shownByDefault,
+  supervisorOptions,
+  supervisorSchema,
+} from "../../scripts/addon-config.js";
 import { optionProperties } from "../../src/options/schema.js";
+import { CAPTURES_FILE, STATE_FILE } from "../../src/status/index.js";
 import { ROOT, readText, readYaml, repoFiles } from "./files.js";
 import {
   RE_PORT_KEY,
@@ -60,6 +66,21 @@ describe("config.yaml", () => {
     assert.match(String(config.panel_icon), /^mdi:[a-z0-9-]+$/);
   });
 
+  test("backup_exclude leaves out the captures and temporary files, never the state", () => {
+    // The Supervisor matches each pattern against the path of every file under /data with
+    // pathlib's match (from the right): a bare file name or `*` glob matches in /data itself.
+    const patterns = config.backup_exclude as string[];
+    const glob = (p: string) =>
+      new RegExp(`(^|/)${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
+    const excluded = (file: string) => patterns.some((p) => glob(p).test(`/data/${file}`));
+    for (const file of [CAPTURES_FILE, `${CAPTURES_FILE}.tmp`, "state.json.tmp-123"]) {
+      assert.ok(excluded(file), `${file} should not be backed up`);
+    }
+    for (const file of ["state.json", STATE_FILE, "options.json"]) {
+      assert.ok(!excluded(file), `${file} must be backed up`);
+    }
+  });
+
   test("services match the Supervisor's pattern and ask for MQTT", () => {
     const services = config.services as string[];
     for (const s of services) assert.match(s, RE_SERVICE);
@@ -97,14 +118,46 @@ describe("config.yaml", () => {
     assert.deepEqual(Object.keys(config.schema as object), Object.keys(optionProperties));
   });
 
-  test("options without a default are optional (?), options with one are not", () => {
+  test("options with a default are shown and not optional; the rest are optional (hidden)", () => {
     const schema = config.schema as Record<string, string | string[]>;
     const options = config.options as Record<string, unknown>;
-    for (const [key, prop] of Object.entries(optionProperties)) {
+    for (const [key, p] of Object.entries(optionProperties)) {
+      const prop: Record<string, unknown> = p;
+      const shown = "default" in prop && prop["x-expert"] !== true;
       const element = String(([] as string[]).concat(schema[key] ?? [])[0]);
-      assert.equal(element.endsWith("?"), !("default" in prop), key);
-      assert.equal(key in options, "default" in prop, key);
+      assert.equal(element.endsWith("?"), !shown, key);
+      assert.equal(key in options, shown, key);
     }
+  });
+
+  test("expert options are hidden: optional in schema, absent from options, with a default", () => {
+    const expert = Object.entries(optionProperties)
+      .filter(([, p]) => (p as Record<string, unknown>)["x-expert"] === true)
+      .map(([key]) => key);
+    // The connection limits and the capture size at least; DOCS.md lists every expert option.
+    for (const key of [
+      "max_message_kib",
+      "idle_timeout_seconds",
+      "max_connections",
+      "max_connections_per_address",
+      "capture_max_kib",
+    ]) {
+      assert.ok(expert.includes(key), `${key} should be an expert option`);
+    }
+    const docs = readText("DOCS.md");
+    const section = docs.slice(docs.indexOf("### Expert options"));
+    for (const key of expert) {
+      assert.ok(!(key in (config.options as object)), key);
+      assert.match(String((config.schema as Record<string, unknown>)[key]), /\?$/, key);
+      assert.ok(section.includes(`\`${key}\``), `DOCS.md "Expert options" names ${key}`);
+    }
+  });
+
+  test("an expert option without a default is refused by the derivation", () => {
+    assert.throws(
+      () => shownByDefault("x", { type: "integer", "x-expert": true }),
+      /needs a default/,
+    );
   });
 });
 
@@ -159,27 +212,21 @@ describe("build.yaml and Dockerfile", () => {
     }
   });
 
-  test("one Debian base per arch, same suite as the Dockerfile default and the stand-in", () => {
+  test("build.yaml names the Dockerfile's default base, the multi-arch Debian image, per arch", () => {
+    // Kept only for Supervisors before 2026.04, which pass an Alpine base without it.
     const from = build.build_from as Record<string, string>;
-    assert.deepEqual(Object.keys(from).sort(), ["aarch64", "amd64"]);
-    const suites = new Set<string>();
-    for (const [arch, image] of Object.entries(from)) {
-      const m = /^ghcr\.io\/home-assistant\/(\w+)-base-debian:(\w+)$/.exec(image);
-      assert.ok(m, image);
-      assert.equal(m[1], arch);
-      suites.add(m[2] ?? "");
-    }
-    assert.equal(suites.size, 1);
-    const [suite] = [...suites];
+    assert.deepEqual(Object.keys(from).sort(), [...(config.arch as string[])].sort());
     const dockerfile = readText("Dockerfile");
+    const m = /^ARG BUILD_FROM=ghcr\.io\/home-assistant\/base-debian:(\w+)$/m.exec(dockerfile);
+    assert.ok(m, "ARG BUILD_FROM defaults to ghcr.io/home-assistant/base-debian:<suite>");
+    const defaultBase = m[0].slice("ARG BUILD_FROM=".length);
+    for (const [arch, image] of Object.entries(from)) assert.equal(image, defaultBase, arch);
+    assert.match(readText("scripts/standin-base.sh"), new RegExp(`^SUITE=${m[1]}$`, "m"));
     assert.match(
-      dockerfile,
-      new RegExp(
-        `^ARG BUILD_FROM=ghcr\\.io/home-assistant/\\$\\{BUILD_ARCH\\}-base-debian:${suite}$`,
-        "m",
-      ),
+      readText("build.yaml"),
+      /^# .*older than 2026\.04/m,
+      "build.yaml says why it is kept",
     );
-    assert.match(readText("scripts/standin-base.sh"), new RegExp(`^SUITE=${suite}$`, "m"));
   });
 
   test("Dockerfile: ARG BUILD_FROM before FROM, HEALTHCHECK, labels, runs run.sh via s6", () => {
@@ -190,8 +237,25 @@ describe("build.yaml and Dockerfile", () => {
     assert.match(dockerfile, /^FROM \$\{BUILD_FROM\} AS build$/m);
     assert.match(dockerfile, /^HEALTHCHECK /m);
     assert.match(dockerfile, /org\.opencontainers\.image\.source="[^"]+"/);
+    assert.match(dockerfile, /io\.hass\.type="app"/);
+    assert.match(dockerfile, /io\.hass\.arch="\$\{BUILD_ARCH:-\$\{TARGETARCH\}\}"/);
+    assert.match(dockerfile, /io\.hass\.version="\$\{BUILD_VERSION\}"/);
     assert.match(dockerfile, /^COPY rootfs \/$/m);
     assert.ok(!/^(ENTRYPOINT|CMD)\b/m.test(dockerfile), "the base image's /init stays PID 1");
+  });
+
+  test("Dockerfile: build arguments come after every RUN (both builds share the cache)", () => {
+    const dockerfile = readText("Dockerfile");
+    const lastRun = dockerfile.lastIndexOf("\nRUN ");
+    for (const arg of ["BUILD_ARCH", "BUILD_VERSION", "TARGETARCH"]) {
+      const at = dockerfile.search(new RegExp(`^ARG ${arg}\\b`, "m"));
+      assert.ok(at > lastRun, `ARG ${arg} after the last RUN`);
+    }
+  });
+
+  test("Dockerfile: the default version is the app's version (the Supervisor passes its own)", () => {
+    const m = /^ARG BUILD_VERSION=(\S+)$/m.exec(readText("Dockerfile"));
+    assert.equal(m?.[1], config.version, "bump ARG BUILD_VERSION with config.yaml's version");
   });
 
   test(".dockerignore keeps the build context small", () => {
@@ -236,28 +300,101 @@ describe("repository layout", () => {
     assert.match(readText("CHANGELOG.md"), new RegExp(`^## \\[?${pkg.version}\\]?`, "m"));
   });
 
+  test("README: title, one line, then the two commands for a new machine; developer text elsewhere", () => {
+    const readme = readText("README.md");
+    const [title, , line, , fence, run, suite] = readme.split("\n");
+    assert.match(title ?? "", /^# /);
+    assert.match(line ?? "", /^[A-Z].*\.$/, "a one-line description");
+    assert.equal(fence, "```sh");
+    assert.match(run ?? "", /^npm ci && npm start\s+# /, "runs the proxy without HA or broker");
+    assert.match(suite ?? "", /^sudo bash \.ci\/run\s+# .*npm test/, "runs the whole suite");
+    const contributing = readText("CONTRIBUTING.md");
+    for (const section of ["## Reliability", "## Performance", "## Development"]) {
+      assert.ok(!readme.includes(section), `README has no ${section}`);
+      assert.ok(contributing.includes(`\n${section}\n`), `CONTRIBUTING.md has ${section}`);
+    }
+    // The store page and the documentation use the UI's current words and menu path.
+    for (const f of ["README.md", "DOCS.md"]) {
+      assert.match(readText(f), /Settings → Apps → Install app → ⋮/, f);
+      assert.match(readText(f), /app \(add-on\)/, f);
+    }
+  });
+
   test("the copied linter schemas keep their licence", () => {
     assert.ok(existsSync(join(SCHEMAS, "LICENSE-action-addon-linter.md")));
   });
 });
 
-describe("translations/en.yaml", () => {
-  const tr = readYaml("translations/en.yaml") as {
-    configuration: Record<string, { name?: unknown; description?: unknown }>;
-    network: Record<string, unknown>;
-  };
+/** The languages the app ships; every file in translations/ is checked, these must exist. */
+const LANGUAGES = ["en", "nl", "de", "fr"];
 
-  test("names and describes every option, and nothing else", () => {
-    const keys = Object.keys(config.schema as object);
-    assert.deepEqual(Object.keys(tr.configuration).sort(), [...keys].sort());
-    for (const key of keys) {
-      assert.equal(typeof tr.configuration[key]?.name, "string", `${key}: name`);
-      assert.equal(typeof tr.configuration[key]?.description, "string", `${key}: description`);
-    }
+describe("translations", () => {
+  const files = readdirSync(join(ROOT, "translations")).sort();
+  // What the Supervisor reads (SCHEMA_APP_TRANSLATIONS): every schema key and every port,
+  // taken from config.yaml (itself derived from src/options/schema.ts), so a new option or port
+  // without a name and description in every language fails here.
+  const optionKeys = Object.keys(config.schema as object).sort();
+  const portKeys = Object.keys(config.ports as object).sort();
+
+  test("one file per shipped language, YAML, nothing else", () => {
+    assert.deepEqual(files, LANGUAGES.map((l) => `${l}.yaml`).sort());
   });
 
-  test("describes every port, and nothing else", () => {
-    assert.deepEqual(Object.keys(tr.network).sort(), Object.keys(config.ports as object).sort());
-    for (const text of Object.values(tr.network)) assert.equal(typeof text, "string");
+  for (const file of files) {
+    describe(file, () => {
+      const tr = readYaml(`translations/${file}`) as {
+        configuration?: Record<string, { name?: unknown; description?: unknown }>;
+        network?: Record<string, unknown>;
+      };
+      const nonEmpty = (v: unknown) => typeof v === "string" && v.trim().length > 0;
+
+      test("has only the configuration and network sections", () => {
+        assert.deepEqual(Object.keys(tr).sort(), ["configuration", "network"]);
+      });
+
+      test("names and describes every option, and nothing else", () => {
+        assert.deepEqual(Object.keys(tr.configuration ?? {}).sort(), optionKeys);
+        for (const key of optionKeys) {
+          const entry = tr.configuration?.[key];
+          assert.deepEqual(Object.keys(entry ?? {}).sort(), ["description", "name"], key);
+          assert.ok(nonEmpty(entry?.name), `${file}: ${key} has no name`);
+          assert.ok(nonEmpty(entry?.description), `${file}: ${key} has no description`);
+        }
+      });
+
+      test("describes every port, and nothing else", () => {
+        assert.deepEqual(Object.keys(tr.network ?? {}).sort(), portKeys);
+        for (const port of portKeys) {
+          assert.ok(nonEmpty(tr.network?.[port]), `${file}: ${port} has no description`);
+        }
+      });
+
+      test("marks the expert options as such, and no other", () => {
+        if (file === "en.yaml") {
+          for (const [key, p] of Object.entries(optionProperties)) {
+            const expert = (p as Record<string, unknown>)["x-expert"] === true;
+            const text = String(tr.configuration?.[key]?.description);
+            assert.equal(text.startsWith("Expert option."), expert, key);
+          }
+        }
+        // Every language opens the same options' descriptions with the same words.
+        const marks = Object.entries(tr.configuration ?? {}).map(([key, e]) => {
+          const first = String(e.description).split(".")[0] ?? "";
+          return [key, first] as const;
+        });
+        const expertKeys = Object.entries(optionProperties)
+          .filter(([, p]) => (p as Record<string, unknown>)["x-expert"] === true)
+          .map(([key]) => key);
+        const marker = marks.find(([key]) => key === expertKeys[0])?.[1];
+        for (const [key, first] of marks) {
+          assert.equal(first === marker, expertKeys.includes(key), `${file}: ${key}`);
+        }
+      });
+    });
+  }
+
+  test("config.yaml ports_description matches the English port texts", () => {
+    const en = readYaml("translations/en.yaml") as { network: Record<string, string> };
+    assert.deepEqual(config.ports_description, en.network);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadOptions, OptionsError } from "../../src/options/load.js";
+import { optionProperties } from "../../src/options/schema.js";
 import { readYaml } from "./files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ecu-proxy-options-"));
@@ -37,6 +38,21 @@ describe("options files", () => {
     for (const [key, value] of Object.entries(supervisorDefaults)) {
       assert.deepEqual(o[key as keyof typeof o], value, key);
     }
+  });
+
+  test("expert options missing from the file (hidden in the UI) get the program's defaults", () => {
+    const o = loadOptions(file(supervisorDefaults));
+    const expert = Object.entries(optionProperties).filter(
+      ([, p]) => (p as Record<string, unknown>)["x-expert"] === true,
+    );
+    assert.ok(expert.length > 0);
+    for (const [key, p] of expert) {
+      assert.ok(!(key in supervisorDefaults), `${key} is not in config.yaml options`);
+      assert.deepEqual(o[key as keyof typeof o], (p as { default: unknown }).default, key);
+    }
+    // Set in the YAML editor, a hidden option is used like any other.
+    const set = loadOptions(file({ ...supervisorDefaults, max_connections: 64 }));
+    assert.equal(set.max_connections, 64);
   });
 
   test("a file with every option set is accepted", () => {

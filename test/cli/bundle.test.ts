@@ -63,3 +63,31 @@ test("the bundle decodes a capture", () => {
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /216000064136/);
 });
+
+test("every command of the bundle prints its usage for --help and -h, exit 0", () => {
+  // The commands main() dispatches, read from the source so a new one cannot be forgotten.
+  const source = readFileSync(join(ROOT, "src/cli.ts"), "utf8");
+  const commands = [...source.matchAll(/^ {4}case "([a-z]+)":/gm)].map((m) => m[1] ?? "");
+  assert.deepEqual(commands.sort(), ["decode", "help", "serve", "simulate"]);
+  for (const command of commands) {
+    for (const flag of ["--help", "-h"]) {
+      const result = runCli([command, flag], undefined, [BUNDLE]);
+      assert.equal(result.code, 0, `${command} ${flag}: ${result.stderr}`);
+      assert.equal(result.stderr, "", `${command} ${flag}`);
+      assert.match(result.stdout, new RegExp(`^usage: ecu-proxy ${command}\\b`), command);
+    }
+  }
+  // The flag counts among other arguments too, and `help COMMAND` says the same.
+  const late = runCli(["simulate", "--host", "127.0.0.1", "--help"], undefined, [BUNDLE]);
+  assert.equal(late.code, 0, late.stderr);
+  const viaHelp = runCli(["help", "simulate"], undefined, [BUNDLE]);
+  assert.equal(viaHelp.stdout, late.stdout);
+  assert.match(late.stdout, /--timezone ZONE/);
+  for (const top of [["--help"], ["-h"], ["help"]]) {
+    const result = runCli(top, undefined, [BUNDLE]);
+    assert.equal(result.code, 0, top.join(" "));
+    assert.match(result.stdout, /ecu-proxy <command> --help/);
+  }
+  const unknown = runCli(["simulate", "--bogus"], undefined, [BUNDLE]);
+  assert.notEqual(unknown.code, 0, "an unknown option still fails");
+});
