@@ -10,8 +10,9 @@ import {
   supervisorOptions,
   supervisorSchema,
 } from "../../scripts/addon-config.js";
+import { STATE_FILE } from "../../src/devices/stateFile.js";
 import { optionProperties } from "../../src/options/schema.js";
-import { CAPTURES_FILE, STATE_FILE } from "../../src/status/index.js";
+import { CAPTURES_FILE } from "../../src/status/index.js";
 import { ROOT, readText, readYaml, repoFiles } from "./files.js";
 import {
   RE_PORT_KEY,
@@ -76,7 +77,7 @@ describe("config.yaml", () => {
     for (const file of [CAPTURES_FILE, `${CAPTURES_FILE}.tmp`, "state.json.tmp-123"]) {
       assert.ok(excluded(file), `${file} should not be backed up`);
     }
-    for (const file of ["state.json", STATE_FILE, "options.json"]) {
+    for (const file of [STATE_FILE, "options.json"]) {
       assert.ok(!excluded(file), `${file} must be backed up`);
     }
   });
