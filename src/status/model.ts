@@ -1,3 +1,4 @@
+import { networkInterfaces } from "node:os";
 import type { EcuDevice, InverterDevice } from "../devices/model.js";
 import { messageEcuId } from "../protocol/ecuId.js";
 import { ecuModel } from "../protocol/models.js";
@@ -46,6 +47,8 @@ export interface StatusModelConfig {
   ema?: () => EmaSummary;
   captures?: () => CaptureSummary;
   homeAssistant?: () => HomeAssistantSummary;
+  /** This machine's LAN addresses (default: from its network interfaces). */
+  hostAddresses?: () => string[];
 }
 
 function printable(answer: Buffer | null): string | null {
@@ -91,6 +94,18 @@ function inverterView(inv: InverterDevice): InverterView {
       weak: c.weak,
     })),
   };
+}
+
+/** Networks that are never the ECU's way here: the Supervisor's and Docker's default bridge. */
+const CONTAINER_NETWORKS = [/^172\.30\.3[23]\./, /^172\.17\./];
+
+/** Non-internal IPv4 addresses of this machine an ECU on the LAN could reach. */
+export function lanAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => a.family === "IPv4" && !a.internal)
+    .map((a) => a.address)
+    .filter((address) => !CONTAINER_NETWORKS.some((net) => net.test(address)));
 }
 
 const NO_HA: HomeAssistantSummary = {
@@ -204,6 +219,7 @@ export class StatusModel {
     return {
       generatedAt: now,
       listeningSince: this.listeningSince,
+      hostAddresses: this.config.hostAddresses?.() ?? lanAddresses(),
       homeAssistant: this.config.homeAssistant?.() ?? NO_HA,
       version: this.config.version,
       mode: this.config.mode,

@@ -122,6 +122,12 @@ export interface StatusSnapshot {
   generatedAt: number;
   /** Epoch ms when the proxy started listening. */
   listeningSince: number;
+  /**
+   * This machine's LAN addresses (IPv4), the target of the ECU's DNS rewrite; empty inside the
+   * app's container, where only the Supervisor's network is visible (the page then uses the
+   * address it was opened with).
+   */
+  hostAddresses: string[];
   homeAssistant: HomeAssistantSummary;
   version: string;
   mode: Mode;

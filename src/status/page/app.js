@@ -75,14 +75,25 @@ function renderMode(s) {
     : `${s.ema.answersFromEma} answers from EMA, ${s.ema.answersFromProxy} from the proxy`;
 }
 
+/** A name or address an ECU on the LAN can reach: private IPv4 or a .local / single-label name. */
+function lanHost(host) {
+  if (/^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host)) return true;
+  return /^[a-z0-9-]+(\.local)?$/i.test(host) && host !== "localhost";
+}
+
+/** The address the ECU must reach: the proxy's own LAN address, else the one this page uses. */
+function ecuTarget(s) {
+  if (s.hostAddresses.length > 0) return s.hostAddresses.join(" or ");
+  if (lanHost(location.hostname)) return location.hostname;
+  return "your Home Assistant host's LAN address (Settings → System → Network)";
+}
+
 function renderFirstRun(s) {
   const box = document.getElementById("first-run");
   box.hidden = s.ecus.length > 0 || s.recent.length > 0;
   if (box.hidden) return;
-  const host = location.hostname;
-  const local = !host || host === "localhost" || host === "127.0.0.1" || host === "[::1]";
   for (const node of box.querySelectorAll(".first-run-host")) {
-    node.textContent = local ? "this machine's LAN address" : host;
+    node.textContent = ecuTarget(s);
   }
   for (const node of box.querySelectorAll(".first-run-ports")) {
     node.textContent = s.ports.map((p) => p.port).join(", ");
@@ -169,6 +180,8 @@ function inverterCard(inv, scaleW) {
     ),
   );
   if (inv.problem) card.append(el("div", "problem", inv.problem));
+  if (inv.missing) card.append(el("div", "problem", "missing from the ECU's last rounds"));
+  if (inv.weak) card.append(el("div", "problem", "low output compared with its siblings"));
   inv.channels.forEach((ch, i) => {
     const bar = el("div", "bar");
     bar.style.width = `${Math.min(100, ((ch.powerW ?? 0) / scaleW) * 100)}%`;
@@ -178,6 +191,8 @@ function inverterCard(inv, scaleW) {
       el("span", "muted", String(i + 1)),
       el("div", "track", bar),
       el("span", "watts", fmt(ch.powerW, 0, "W")),
+      el("span", "energy muted", fmt(ch.energyTodayWh / 1000, 3, "kWh")),
+      ch.weak ? el("span", "pill warn", "low") : null,
     );
     row.title = `input ${i + 1}: ${fmt(ch.dcVoltageV, 1, "V")}, ${fmt(ch.dcCurrentA, 1, "A")}`;
     card.append(row);
@@ -188,7 +203,8 @@ function inverterCard(inv, scaleW) {
 function ecuCard(ecu, now) {
   const card = el("section", "card ecu");
   card.dataset.ecu = ecu.id;
-  const fresh = ecu.lastUploadAt && now - ecu.lastUploadAt < 15 * 60 * 1000;
+  // ecu.online is the proxy's own offline rule (offline_after_minutes), as Home Assistant sees it.
+  const fresh = ecu.online;
   card.append(
     el(
       "div",
@@ -236,6 +252,16 @@ function ecuCard(ecu, now) {
       stat("Last contact", ago(ecu.lastContactAt, now)),
     ),
   );
+  const doubts = [];
+  if (ecu.backlogRounds > 0) {
+    doubts.push(`${ecu.backlogRounds} old rounds received (backlog: counted, not shown as live)`);
+  }
+  if (ecu.aheadRounds > 0) {
+    doubts.push(
+      `${ecu.aheadRounds} rounds refused: dated ahead of the clock (check the timezone option)`,
+    );
+  }
+  if (doubts.length > 0) card.append(el("p", "muted", doubts.join(" · ")));
   card.append(chart(ecu.series));
   const scale = Math.max(1, ...ecu.inverters.flatMap((i) => i.channels.map((c) => c.powerW ?? 0)));
   card.append(el("div", "inverters", ...ecu.inverters.map((inv) => inverterCard(inv, scale))));
@@ -253,9 +279,29 @@ function fillTable(id, rows) {
   );
 }
 
+function renderHomeAssistant(s, now) {
+  const ha = s.homeAssistant;
+  const state = !ha.configured
+    ? ["", "no broker configured: readings are only logged"]
+    : ha.connected
+      ? ["good", `connected ${ago(ha.since, now)}`]
+      : ["warn", ha.since ? `disconnected ${ago(ha.since, now)}, retrying` : "connecting…"];
+  const pill = document.getElementById("ha-state");
+  pill.className = `pill ${state[0]}`;
+  pill.textContent = state[1];
+  document
+    .getElementById("ha-stats")
+    .replaceChildren(
+      stat("Last publish", ago(ha.lastPublishAt, now)),
+      stat("Devices announced", String(ha.devicesAnnounced)),
+      stat("Listening since", ago(s.listeningSince, now), clock(s.listeningSince)),
+    );
+}
+
 function render(s) {
   const now = s.generatedAt;
   renderMode(s);
+  renderHomeAssistant(s, now);
   renderFirstRun(s);
   document.getElementById("ecus").replaceChildren(...s.ecus.map((e) => ecuCard(e, now)));
   fillTable(
