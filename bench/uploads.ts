@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { uploadAnswer } from "../src/protocol/answer.js";
+import { uploadAnswer } from "../src/protocol/answers/uploadAck.js";
 import { encodeUpload, type InverterReading } from "../src/protocol/build.js";
 
 /** Repository root (this file is in bench/). */

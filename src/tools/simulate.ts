@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { parseArgs } from "node:util";
-import { answerAccepted, answerFor } from "../protocol/answer.js";
+import { answerAccepted, answerFor } from "../protocol/answers/answerFor.js";
 import { encodeUpload } from "../protocol/build.js";
 import { decodeFrame } from "../protocol/decode.js";
 
@@ -141,7 +141,7 @@ export async function simulate(
   }
   const ms = Date.now() - started;
   out.write(`answer after ${ms} ms: ${JSON.stringify(answer)}\n`);
-  // A poll's "no commands" has two accepted forms (protocol/answer.ts); the rest is exact.
+  // A poll's "no commands" has two accepted forms (protocol/answers/controlPoll.ts); the rest is exact.
   if (expected !== null && answerAccepted(message, Buffer.from(answer, "latin1"))) {
     out.write("OK: this is the answer EMA would give; an ECU pointed here keeps working.\n");
     return 0;

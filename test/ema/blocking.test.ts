@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { NO_FILE_ANSWER } from "../../src/protocol/answer.js";
+import { NO_FILE_ANSWER } from "../../src/protocol/answers/firmwareQuery.js";
 import { apsFrame, commandFrame, FakeEma, FILE_EXISTS_ANSWER } from "../helpers/ema.js";
 import { ECU_ID, firmwareQuery } from "../helpers/fixtures.js";
 import { startForwarding } from "../helpers/forwarding.js";

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspectControlAnswer, isFirmwareTransfer } from "../../src/ema/guard.js";
 import { answerState, splitApsFrames } from "../../src/ema/replyCheck.js";
-import { NO_FILE_ANSWER, noCommandsAnswer, STATUS_ANSWER } from "../../src/protocol/answer.js";
+import { noCommandsAnswer } from "../../src/protocol/answers/controlPoll.js";
+import { NO_FILE_ANSWER } from "../../src/protocol/answers/firmwareQuery.js";
+import { STATUS_ANSWER } from "../../src/protocol/answers/statusQuery.js";
 import { commandFrame } from "../helpers/ema.js";
 import { ECU_ID, firmwareQuery } from "../helpers/fixtures.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { answerFor } from "../../src/protocol/answer.js";
+import { answerFor } from "../../src/protocol/answers/answerFor.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import { Framer } from "../../src/protocol/framer.js";
 import type { DecodeErrorCode, MessageType } from "../../src/protocol/types.js";

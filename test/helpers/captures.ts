@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { answerFor } from "../../src/protocol/answer.js";
+import { answerFor } from "../../src/protocol/answers/answerFor.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import { Framer } from "../../src/protocol/framer.js";
 

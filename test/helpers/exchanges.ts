@@ -1,4 +1,4 @@
-import { answerFor } from "../../src/protocol/answer.js";
+import { answerFor } from "../../src/protocol/answers/answerFor.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import type { Exchange } from "../../src/proxy/exchange.js";
 import { ECU_ID } from "./fixtures.js";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { test } from "node:test";
-import { answerFor, NO_FILE_ANSWER } from "../../src/protocol/answer.js";
+import { answerFor } from "../../src/protocol/answers/answerFor.js";
+import { NO_FILE_ANSWER } from "../../src/protocol/answers/firmwareQuery.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import type { UploadMessage } from "../../src/protocol/types.js";
 import {

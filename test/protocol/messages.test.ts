@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { answerAccepted, answerFor, readControlAnswer } from "../../src/protocol/answer.js";
+import { answerAccepted, answerFor } from "../../src/protocol/answers/answerFor.js";
+import { readControlAnswer } from "../../src/protocol/answers/controlPoll.js";
 import { encodeUpload } from "../../src/protocol/build.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import { declaredLength } from "../../src/protocol/frameLength.js";
