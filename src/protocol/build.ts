@@ -7,11 +7,12 @@ import {
   UPLOAD_SECTION,
   UPLOAD_SECTION_LENGTH,
 } from "./header.js";
-import { INVERTER_LAYOUTS, type InverterLayout, type NumberField } from "./inverterLayouts.js";
+import type { InverterLayout, NumberField } from "./layouts/fields.js";
+import { INVERTER_LAYOUTS } from "./layouts/index.js";
 
 /**
  * Builds APS18 uploads for `ecu-proxy simulate`, the benchmark and tests. Every offset, width
- * and scale comes from the decoder's own tables (header.ts, inverterLayouts.ts), so what is
+ * and scale comes from the decoder's own tables (header.ts, layouts/), so what is
  * built here is by construction what the decoder reads; the decoder never depends on this file.
  */
 

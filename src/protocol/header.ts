@@ -3,7 +3,7 @@
  * Offsets are from the start of the frame.
  */
 
-import type { NumberField } from "./inverterLayouts.js";
+import type { NumberField } from "./layouts/fields.js";
 
 export interface Span {
   offset: number;

@@ -1,4 +1,4 @@
-import { INVERTER_LAYOUTS } from "./inverterLayouts.js";
+import { INVERTER_LAYOUTS } from "./layouts/index.js";
 import type { InverterModel, PowerEncoding } from "./types.js";
 
 interface EcuFamily {

@@ -1,7 +1,7 @@
+import { decodeInverterRecord } from "./decodeInverterRecord.js";
 import { readTimestamp, readUint, scaled } from "./digits.js";
 import { END, FILL_UP_COMMAND, slice, UPLOAD_SECTION, UPLOAD_SECTION_LENGTH } from "./header.js";
 import { readHeaderPower } from "./headerPower.js";
-import { decodeInverterRecord } from "./inverterRecord.js";
 import { ecuModel } from "./models.js";
 import type { DecodeError, Inverter, UploadMessage } from "./types.js";
 

@@ -6,8 +6,8 @@ import {
   encodeUpload,
 } from "../../src/protocol/build.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
-import { INVERTER_LAYOUTS } from "../../src/protocol/inverterLayouts.js";
-import { decodeInverterRecord } from "../../src/protocol/inverterRecord.js";
+import { decodeInverterRecord } from "../../src/protocol/decodeInverterRecord.js";
+import { INVERTER_LAYOUTS } from "../../src/protocol/layouts/index.js";
 import type { UploadMessage } from "../../src/protocol/types.js";
 
 // The builder has no offsets of its own: it writes through the decoder's tables. So every layout

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeInverterRecord } from "../../src/protocol/inverterRecord.js";
+import { decodeInverterRecord } from "../../src/protocol/decodeInverterRecord.js";
 import { uploadFrame } from "../helpers/fixtures.js";
 
 // Records assembled field by field from the firmware layouts in protocol.md §3.2 (no capture

@@ -1,10 +1,6 @@
 import { allDigits, readSignedText, readUint, scaled } from "./digits.js";
-import {
-  type ChannelLayout,
-  INVERTER_LAYOUTS,
-  type InverterLayout,
-  type NumberField,
-} from "./inverterLayouts.js";
+import type { ChannelLayout, InverterLayout, NumberField } from "./layouts/fields.js";
+import { INVERTER_LAYOUTS } from "./layouts/index.js";
 import { inverterFamily } from "./models.js";
 import type { Channel, Inverter, InverterModel } from "./types.js";
 
