@@ -11,7 +11,6 @@ import { type RoundFreshness, roundFreshness } from "./freshness.js";
 import { applyLifetime, type LifetimeVerdict } from "./lifetime.js";
 import {
   type DevicesState,
-  type EcuDevice,
   type InverterDevice,
   invertersOf,
   newChannel,
@@ -126,15 +125,13 @@ export function markSilent(rec: InverterDevice): void {
 }
 
 function plausiblePower(
-  state: DevicesState,
-  ecu: EcuDevice,
+  models: readonly string[],
   upload: UploadMessage,
   limits: DeviceLimits,
 ): { powerW: number | null; refused?: { powerW: number; maxW: number } } {
   const powerW = upload.ecu.powerW;
   // The decoder found no plausible reading (its notes say why).
   if (powerW === null) return { powerW: null };
-  const models = invertersOf(state, ecu.id).map((inv) => inv.model);
   const online = Math.min(upload.ecu.invertersOnline, limits.maxInvertersPerEcu);
   const maxW = maxEcuPowerW(models, online);
   if (!Number.isFinite(powerW) || powerW < 0 || powerW > maxW) {
@@ -207,7 +204,9 @@ export function applyUpload(
     touched.add(inv.uid);
   }
 
-  const power = plausiblePower(state, ecu, upload, ctx.limits);
+  const siblings = invertersOf(state, id);
+  const models = siblings.map((inv) => inv.model);
+  const power = plausiblePower(models, upload, ctx.limits);
   if (power.refused) outcome.powerRefused = power.refused;
 
   if (outcome.freshness === "live") {
@@ -218,10 +217,8 @@ export function applyUpload(
     ecu.invertersOnline = Math.min(upload.ecu.invertersOnline, ctx.limits.maxInvertersPerEcu);
     const kWh = upload.ecu.lifetimeEnergyKWh;
     if (Number.isFinite(kWh) && kWh >= 0) {
-      const models = invertersOf(state, id).map((inv) => inv.model);
       outcome.lifetime = applyLifetime(ecu, kWh, roundS, maxEcuPowerW(models, ecu.invertersOnline));
     }
-    const siblings = invertersOf(state, id);
     for (const rec of siblings) {
       const inv = reported.get(rec.uid);
       if (inv) takeLiveValues(rec, inv);

@@ -28,6 +28,13 @@ function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** The flags as bits (missing, weak, then each channel's weak), to tell a change cheaply. */
+function flagsOf(dev: InverterDevice): number {
+  let bits = (dev.missing ? 1 : 0) | (dev.weak ? 2 : 0);
+  for (const [i, ch] of dev.channels.entries()) if (ch.weak) bits |= 4 << i;
+  return bits;
+}
+
 /** Uids whose missing or weak flag changed. */
 export function judgeProblems(
   siblings: readonly InverterDevice[],
@@ -51,7 +58,7 @@ export function judgeProblems(
     return changed;
   }
   for (const dev of siblings) {
-    const before = `${dev.missing}${dev.weak}${dev.channels.map((c) => c.weak).join()}`;
+    const before = flagsOf(dev);
     const record = reported.get(dev.uid);
     if (!record) {
       dev.missingRounds += 1;
@@ -69,9 +76,7 @@ export function judgeProblems(
       }
       dev.weak = dev.channels.length > 0 && dev.channels.every((c) => c.weak);
     }
-    if (`${dev.missing}${dev.weak}${dev.channels.map((c) => c.weak).join()}` !== before) {
-      changed.push(dev.uid);
-    }
+    if (flagsOf(dev) !== before) changed.push(dev.uid);
   }
   return changed;
 }
