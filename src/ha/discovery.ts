@@ -2,15 +2,9 @@
  * Pure builder of device-based discovery messages (`<prefix>/device/<object_id>/config`,
  * Home Assistant 2024.11+; addon_conventions §5): one per ECU, one per inverter.
  */
-import {
-  CHANNEL_ENTITIES,
-  ECU_ENTITIES,
-  type EntityRow,
-  INVERTER_ENTITIES,
-  type SensorDeviceClass,
-  type StateClass,
-  type Unit,
-} from "./entities.js";
+import { ECU_ENTITIES } from "./ecuEntities.js";
+import type { EntityRow, SensorDeviceClass, StateClass, Unit } from "./entityRow.js";
+import { CHANNEL_ENTITIES, INVERTER_ENTITIES } from "./inverterEntities.js";
 import { ecuDeviceId, inverterDeviceId, type Topics } from "./topics.js";
 
 export interface Origin {
@@ -166,7 +160,7 @@ export function inverterDiscovery(
   inv: InverterDescription,
 ): DiscoveryMessage {
   const deviceId = inverterDeviceId(inv.uid);
-  // Inverter measurements go unavailable with their ECU's uploads (see entities.ts).
+  // Inverter measurements go unavailable with their ECU's uploads (see entityRow.ts).
   const at: DeviceTopics = {
     deviceId,
     stateTopic: ctx.topics.inverterState(inv.uid),

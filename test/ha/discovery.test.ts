@@ -15,7 +15,8 @@ import {
   ecuDiscovery,
   inverterDiscovery,
 } from "../../src/ha/discovery.js";
-import { CHANNEL_ENTITIES, ECU_ENTITIES, INVERTER_ENTITIES } from "../../src/ha/entities.js";
+import { ECU_ENTITIES } from "../../src/ha/ecuEntities.js";
+import { CHANNEL_ENTITIES, INVERTER_ENTITIES } from "../../src/ha/inverterEntities.js";
 import { ORIGIN } from "../../src/ha/origin.js";
 import { stableStringify } from "../../src/ha/stableJson.js";
 import { makeTopics } from "../../src/ha/topics.js";
