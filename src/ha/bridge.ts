@@ -4,7 +4,8 @@
  * forgets a device that Home Assistant deleted (until it uploads again). Without MQTT settings
  * it does nothing: readings are then only logged.
  */
-import type { DeviceChange, DeviceRegistry } from "../devices/registry.js";
+import type { DeviceChange } from "../devices/changes.js";
+import type { DeviceRegistry } from "../devices/registry.js";
 import type { Logger } from "../log.js";
 import { MqttLink, type MqttSettings } from "../mqtt/link.js";
 import { deletedDevice } from "./deletions.js";
