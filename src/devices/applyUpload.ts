@@ -3,7 +3,7 @@
  * which energy is counted (counters.ts), whether the ECU's lifetime reading is taken
  * (lifetime.ts), what is believable at all (plausibility.ts), and the problem flags
  * (problems.ts). Pure: no I/O, no clock (the caller passes the times); the registry logs what
- * the outcome reports.
+ * the outcome reports (uploadLog.ts).
  */
 import type { Inverter, UploadMessage } from "../protocol/types.js";
 import { addEnergy, type CountVerdict, claimRound } from "./counters.js";
