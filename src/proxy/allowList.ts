@@ -1,11 +1,5 @@
 import type { Logger } from "../log.js";
-import { messageEcuId } from "../protocol/ecuId.js";
-import type { Exchange, ExchangeListener } from "./exchange.js";
-
-/** The ECU id an exchange concerns, when the message carries one. */
-export function exchangeEcuId(exchange: Exchange): string | undefined {
-  return messageEcuId(exchange.message);
-}
+import { type ExchangeListener, ecuIdOf } from "./exchange.js";
 
 /**
  * Wraps a listener so that only exchanges of allowed ECUs reach it (option allowed_ecu_ids;
@@ -22,7 +16,7 @@ export function allowListed(
   const reported = new Set<string>();
   const log = logger.child({ module: "allow-list" });
   return (exchange) => {
-    const id = exchangeEcuId(exchange);
+    const id = ecuIdOf(exchange);
     if (id === undefined || allowed.has(id)) {
       listener(exchange);
       return;
