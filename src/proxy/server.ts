@@ -1,25 +1,10 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { type FastFields, fastInfo, type Logger } from "../log.js";
-import { answerFor } from "../protocol/answer.js";
+import type { Logger } from "../log.js";
 import { decodeFrame } from "../protocol/decode.js";
-import { messageEcuId } from "../protocol/ecuId.js";
 import { Framer } from "../protocol/framer.js";
-import type { DecodeResult } from "../protocol/types.js";
-import type { AnswerSource, Exchange, ExchangeListener } from "./exchange.js";
-import { summariseUpload } from "./summary.js";
-
-/** Decides what an ECU gets back; the default answers locally (cloudless). */
-export type Responder = (request: {
-  frame: Buffer;
-  message: DecodeResult;
-  port: number;
-  remote: string;
-}) => Promise<{ answer: Buffer | null; answeredBy: AnswerSource }>;
-
-export const localResponder: Responder = async ({ message }) => {
-  const answer = message.type === "error" ? null : answerFor(message);
-  return { answer, answeredBy: answer ? "proxy" : "none" };
-};
+import type { Exchange, ExchangeListener } from "./exchange.js";
+import { type ConnectionLog, ExchangeLog } from "./exchangeLog.js";
+import { localResponder, type Responder } from "./responder.js";
 
 export interface ProxyServerConfig {
   host: string;
@@ -33,6 +18,7 @@ export interface ProxyServerConfig {
   /** Open connections from one address (option max_connections_per_address). */
   maxConnectionsPerAddress: number;
   logger: Logger;
+  /** What each frame is answered; default the local answer (responder.ts). */
   responder?: Responder;
   now?: () => number;
 }
@@ -48,27 +34,27 @@ interface Connection {
 const DRAIN_MS = 1000;
 
 /**
- * The TCP side: listens on every configured port and answers every message type on every port
- * (the ECU picks 8995/8996 at random; dispatch is by message, not by port).
+ * The TCP side: listens on every configured port, holds connections within the limits, cuts
+ * the byte stream into frames and writes each frame's answer in order. Every message type is
+ * answered on every port (the ECU picks 8995/8996 at random; dispatch is by message, not by
+ * port). What the answer is comes from the responder (responder.ts); what is logged from
+ * exchangeLog.ts.
  */
 export class ProxyServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
   private readonly perAddress = new Map<string, number>();
   private readonly listeners: ExchangeListener[] = [];
-  private readonly unknownKindsSeen = new Set<string>();
+  private readonly exchangeLog: ExchangeLog;
   private readonly log: Logger;
-  /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
-  private readonly logUpload: (fields: FastFields, msg: string) => void;
   private readonly responder: Responder;
   private readonly now: () => number;
-  private rejectedLogged = 0;
   private undelivered: Exchange[] = [];
   private stopping = false;
 
   constructor(private readonly config: ProxyServerConfig) {
-    this.log = config.logger.child({ module: "proxy" });
-    this.logUpload = fastInfo(config.logger, "proxy");
+    this.exchangeLog = new ExchangeLog(config.logger);
+    this.log = this.exchangeLog.log;
     this.responder = config.responder ?? localResponder;
     this.now = config.now ?? Date.now;
   }
@@ -140,21 +126,21 @@ export class ProxyServer {
       return;
     }
     if (this.connections.size >= this.config.maxConnections) {
-      this.refuse(
-        socket,
+      this.exchangeLog.connectionRefused(
         remote,
         port,
         `${this.config.maxConnections} connections are open (option max_connections)`,
       );
+      socket.destroy();
       return;
     }
     if (fromAddress >= this.config.maxConnectionsPerAddress) {
-      this.refuse(
-        socket,
+      this.exchangeLog.connectionRefused(
         remote,
         port,
         `${fromAddress} connections from this address (option max_connections_per_address)`,
       );
+      socket.destroy();
       return;
     }
     this.perAddress.set(remote, fromAddress + 1);
@@ -164,13 +150,7 @@ export class ProxyServer {
       closed: new Promise((resolve) => socket.once("close", () => resolve())),
     };
     this.connections.add(connection);
-    // Made only when this connection logs: most connections log one line, with these fields.
-    const where = { remote: `${remote}:${socket.remotePort ?? 0}`, port };
-    let child: Logger | undefined;
-    const log = (): Logger => {
-      child ??= this.log.child(where);
-      return child;
-    };
+    const log = this.exchangeLog.connection(remote, socket.remotePort ?? 0, port);
     const framer = new Framer(this.config.maxMessageBytes);
 
     // Nagle could hold back a second answer on one connection until the ECU acknowledges the
@@ -178,15 +158,10 @@ export class ProxyServer {
     socket.setNoDelay(true);
     socket.setTimeout(this.config.idleTimeoutMs);
     socket.on("timeout", () => {
-      log().info(
-        { idleMs: this.config.idleTimeoutMs },
-        "closing idle connection (option idle_timeout_seconds)",
-      );
+      log.idleClosed(this.config.idleTimeoutMs);
       socket.destroy();
     });
-    socket.on("error", (err: NodeJS.ErrnoException) => {
-      log().debug({ code: err.code }, `connection error: ${err.message}`);
-    });
+    socket.on("error", (err: NodeJS.ErrnoException) => log.socketError(err));
     socket.once("close", () => {
       this.connections.delete(connection);
       const left = (this.perAddress.get(remote) ?? 1) - 1;
@@ -196,10 +171,7 @@ export class ProxyServer {
     socket.on("data", (chunk: Buffer) => {
       for (const event of framer.push(chunk)) {
         if (event.kind === "error") {
-          log().warn(
-            { code: event.code, discarded: event.discarded },
-            `rejected input: ${event.detail}${event.fatal ? " — closing the connection" : ""}`,
-          );
+          log.rejectedInput(event);
           if (event.fatal) {
             socket.destroy();
             return;
@@ -209,19 +181,10 @@ export class ProxyServer {
         const frame = event.frame;
         const receivedAt = this.now();
         connection.queue = connection.queue.then(() =>
-          this.handleFrame(frame, receivedAt, socket, port, remote, where, log),
+          this.handleFrame(frame, receivedAt, socket, port, remote, log),
         );
       }
     });
-  }
-
-  private refuse(socket: Socket, remote: string, port: number, why: string): void {
-    // A flood would otherwise flood the log too: the first few refusals, then every 100th.
-    this.rejectedLogged++;
-    if (this.rejectedLogged <= 5 || this.rejectedLogged % 100 === 0) {
-      this.log.warn({ remote, port, refused: this.rejectedLogged }, `refusing connection: ${why}`);
-    }
-    socket.destroy();
   }
 
   private async handleFrame(
@@ -230,17 +193,16 @@ export class ProxyServer {
     socket: Socket,
     port: number,
     remote: string,
-    where: { remote: string; port: number },
-    log: () => Logger,
+    log: ConnectionLog,
   ): Promise<void> {
     try {
       const message = decodeFrame(frame);
       const { answer, answeredBy } = await this.responder({ frame, message, port, remote });
       if (answer && !socket.destroyed) socket.write(answer);
-      this.logExchange(message, frame, answer, answeredBy, where, log);
+      log.exchange(message, frame, answer, answeredBy);
       this.deliver({ receivedAt, port, remote, frame, message, answer, answeredBy });
     } catch (err) {
-      log().error({ err }, "failed to answer a frame");
+      log.answerFailed(err);
     }
   }
 
@@ -268,52 +230,4 @@ export class ProxyServer {
       }
     }
   };
-
-  private logExchange(
-    message: DecodeResult,
-    frame: Buffer,
-    answer: Buffer | null,
-    answeredBy: AnswerSource,
-    where: { remote: string; port: number },
-    log: () => Logger,
-  ): void {
-    if (this.log.isLevelEnabled("debug")) {
-      log().debug(
-        { rawFrame: frame.toString("latin1"), rawAnswer: answer?.toString("latin1") ?? null },
-        "raw exchange",
-      );
-    }
-    const answerText = answer ? answer.toString("latin1").replace(/[^\x20-\x7e]/g, ".") : "none";
-    if (message.type === "error") {
-      log().warn({ code: message.code }, `rejected frame: ${message.detail}`);
-      return;
-    }
-    const ecu = messageEcuId(message);
-    // The connection's fields inline, so the usual one line per connection needs no child logger.
-    const fields = { ...where, ecu, type: message.type, answer: answerText, by: answeredBy };
-    switch (message.type) {
-      case "upload":
-        // The summary names the ECU and says it is an upload: the line carries no `ecu`/`type`
-        // fields, each of which cost measurable time on this hottest line.
-        this.logUpload({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
-        if (this.log.isLevelEnabled("debug")) {
-          for (const note of message.notes) log().debug({ ecu }, note);
-          log().debug({ upload: message }, "decoded upload");
-        }
-        return;
-      case "unknown":
-        if (!this.unknownKindsSeen.has(message.kind)) {
-          this.unknownKindsSeen.add(message.kind);
-          this.log.info(
-            { ...fields, kind: message.kind, rawFrame: message.raw.slice(0, 2000) },
-            `unknown message kind ${message.kind}: kept, not answered — please report it with this line`,
-          );
-        } else {
-          this.log.debug({ ...fields, kind: message.kind }, "unknown message kind again");
-        }
-        return;
-      default:
-        this.log.info(fields, `${message.type} answered`);
-    }
-  }
 }

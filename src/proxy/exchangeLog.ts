@@ -1,0 +1,132 @@
+import { type FastFields, fastInfo, type Logger } from "../log.js";
+import { messageEcuId } from "../protocol/ecuId.js";
+import type { FrameEvent } from "../protocol/framer.js";
+import type { DecodeResult } from "../protocol/types.js";
+import type { AnswerSource } from "./exchange.js";
+import { summariseUpload } from "./summary.js";
+
+/** Refused connections logged one by one before only every LOG_EVERY_NTH_REFUSAL-th is. */
+export const LOG_FIRST_REFUSALS = 5;
+export const LOG_EVERY_NTH_REFUSAL = 100;
+
+type FramerError = Extract<FrameEvent, { kind: "error" }>;
+
+/**
+ * What the proxy writes about connections and exchanges: one line per answered request (one
+ * readable line per upload), each unknown message kind once at info, every rejected input, and
+ * refused connections without letting a flood flood the log. The server decides; this words it.
+ */
+export class ExchangeLog {
+  /** The `proxy` module's logger. */
+  readonly log: Logger;
+  /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
+  readonly logUpload: (fields: FastFields, msg: string) => void;
+  readonly unknownKindsSeen = new Set<string>();
+  private refused = 0;
+
+  constructor(logger: Logger) {
+    this.log = logger.child({ module: "proxy" });
+    this.logUpload = fastInfo(logger, "proxy");
+  }
+
+  /** The log of one connection from `remote`:`remotePort` to local `port`. */
+  connection(remote: string, remotePort: number, port: number): ConnectionLog {
+    return new ConnectionLog(this, { remote: `${remote}:${remotePort}`, port });
+  }
+
+  /** A connection closed at once because a limit is reached: the first few, then every 100th. */
+  connectionRefused(remote: string, port: number, why: string): void {
+    this.refused++;
+    if (this.refused <= LOG_FIRST_REFUSALS || this.refused % LOG_EVERY_NTH_REFUSAL === 0) {
+      this.log.warn({ remote, port, refused: this.refused }, `refusing connection: ${why}`);
+    }
+  }
+}
+
+/** Where a connection comes from, as its lines name it. */
+interface Where {
+  remote: string;
+  port: number;
+}
+
+/** The lines of one connection; its child logger is made only when a line needs one. */
+export class ConnectionLog {
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly owner: ExchangeLog,
+    private readonly where: Where,
+  ) {}
+
+  private get log(): Logger {
+    this.child ??= this.owner.log.child(this.where);
+    return this.child;
+  }
+
+  idleClosed(idleMs: number): void {
+    this.log.info({ idleMs }, "closing idle connection (option idle_timeout_seconds)");
+  }
+
+  socketError(err: NodeJS.ErrnoException): void {
+    this.log.debug({ code: err.code }, `connection error: ${err.message}`);
+  }
+
+  rejectedInput(event: FramerError): void {
+    this.log.warn(
+      { code: event.code, discarded: event.discarded },
+      `rejected input: ${event.detail}${event.fatal ? " — closing the connection" : ""}`,
+    );
+  }
+
+  answerFailed(err: unknown): void {
+    this.log.error({ err }, "failed to answer a frame");
+  }
+
+  /** One request and its answer. */
+  exchange(
+    message: DecodeResult,
+    frame: Buffer,
+    answer: Buffer | null,
+    answeredBy: AnswerSource,
+  ): void {
+    const { owner, where } = this;
+    if (owner.log.isLevelEnabled("debug")) {
+      this.log.debug(
+        { rawFrame: frame.toString("latin1"), rawAnswer: answer?.toString("latin1") ?? null },
+        "raw exchange",
+      );
+    }
+    const answerText = answer ? answer.toString("latin1").replace(/[^\x20-\x7e]/g, ".") : "none";
+    if (message.type === "error") {
+      this.log.warn({ code: message.code }, `rejected frame: ${message.detail}`);
+      return;
+    }
+    const ecu = messageEcuId(message);
+    // The connection's fields inline, so the usual one line per connection needs no child logger.
+    const fields = { ...where, ecu, type: message.type, answer: answerText, by: answeredBy };
+    switch (message.type) {
+      case "upload":
+        // The summary names the ECU and says it is an upload: the line carries no `ecu`/`type`
+        // fields, each of which cost measurable time on this hottest line.
+        owner.logUpload({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
+        if (owner.log.isLevelEnabled("debug")) {
+          for (const note of message.notes) this.log.debug({ ecu }, note);
+          this.log.debug({ upload: message }, "decoded upload");
+        }
+        return;
+      case "unknown":
+        if (!owner.unknownKindsSeen.has(message.kind)) {
+          owner.unknownKindsSeen.add(message.kind);
+          owner.log.info(
+            { ...fields, kind: message.kind, rawFrame: message.raw.slice(0, 2000) },
+            `unknown message kind ${message.kind}: kept, not answered — please report it with this line`,
+          );
+        } else {
+          owner.log.debug({ ...fields, kind: message.kind }, "unknown message kind again");
+        }
+        return;
+      default:
+        owner.log.info(fields, `${message.type} answered`);
+    }
+  }
+}
