@@ -5,9 +5,17 @@ import type { DecodeResult } from "../protocol/types.js";
 import type { AnswerSource } from "./exchange.js";
 import { summariseUpload } from "./summary.js";
 
-/** Refused connections logged one by one before only every LOG_EVERY_NTH_REFUSAL-th is. */
+/**
+ * Connections refused, or closed to make room, are logged one by one up to LOG_FIRST_REFUSALS;
+ * after that every LOG_EVERY_NTH_REFUSAL-th, with the count so far: a flood must not flood the
+ * log too.
+ */
 export const LOG_FIRST_REFUSALS = 5;
 export const LOG_EVERY_NTH_REFUSAL = 100;
+
+function logsCount(count: number): boolean {
+  return count <= LOG_FIRST_REFUSALS || count % LOG_EVERY_NTH_REFUSAL === 0;
+}
 
 type FramerError = Extract<FrameEvent, { kind: "error" }>;
 
@@ -22,7 +30,6 @@ export class ExchangeLog {
   /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
   readonly logUpload: (fields: FastFields, msg: string) => void;
   readonly unknownKindsSeen = new Set<string>();
-  private refused = 0;
 
   constructor(logger: Logger) {
     this.log = logger.child({ module: "proxy" });
@@ -34,12 +41,24 @@ export class ExchangeLog {
     return new ConnectionLog(this, { remote: `${remote}:${remotePort}`, port });
   }
 
-  /** A connection closed at once because a limit is reached: the first few, then every 100th. */
-  connectionRefused(remote: string, port: number, why: string): void {
-    this.refused++;
-    if (this.refused <= LOG_FIRST_REFUSALS || this.refused % LOG_EVERY_NTH_REFUSAL === 0) {
-      this.log.warn({ remote, port, refused: this.refused }, `refusing connection: ${why}`);
-    }
+  /** The `count`-th connection closed at once because a limit is reached. */
+  connectionRefused(remote: string, port: number, why: string, count: number): void {
+    if (!logsCount(count)) return;
+    this.log.warn({ remote, port, refused: count }, `refusing connection: ${why}`);
+  }
+
+  /** The `count`-th idle connection closed so that one from `remote` could be taken in. */
+  connectionEvicted(
+    victim: ConnectionLog,
+    state: { idleMs: number; framed: boolean },
+    room: { remote: string; port: number; max: number; count: number },
+  ): void {
+    if (!logsCount(room.count)) return;
+    const idle = `idle ${(state.idleMs / 1000).toFixed(1)} s${state.framed ? "" : " without a complete frame"}`;
+    this.log.warn(
+      { ...victim.where, idleMs: state.idleMs, framed: state.framed, evicted: room.count },
+      `closing the connection idle longest (${idle}) to make room for ${room.remote} on port ${room.port}: ${room.max} connections are open (option max_connections)`,
+    );
   }
 }
 
@@ -55,7 +74,8 @@ export class ConnectionLog {
 
   constructor(
     private readonly owner: ExchangeLog,
-    private readonly where: Where,
+    /** Where the connection comes from, as its lines name it. */
+    readonly where: Where,
   ) {}
 
   private get log(): Logger {

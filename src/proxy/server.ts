@@ -25,9 +25,22 @@ export interface ProxyServerConfig {
 
 interface Connection {
   socket: Socket;
+  /** Remote address (without port). */
+  remote: string;
+  /** Local port. */
+  port: number;
+  log: ConnectionLog;
   /** Frames of one connection are answered in order. */
   queue: Promise<void>;
   closed: Promise<void>;
+  /** Frames received whose answer is not written yet. */
+  pending: number;
+  /** Whether a complete frame has arrived on this connection. */
+  framed: boolean;
+  /** Epoch ms of the last byte received or answer written. */
+  activeAt: number;
+  /** Counted out of the limits already (closed, or closed to make room). */
+  gone: boolean;
 }
 
 /** How long stop() lets in-flight answers finish before closing sockets. */
@@ -43,6 +56,13 @@ const DRAIN_MS = 1000;
 export class ProxyServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
+  /**
+   * The connections that may be closed to make room, least recently active first (a Set keeps
+   * insertion order; activity deletes and re-adds): those without a complete frame yet, and
+   * those whose answers are all written. A connection waiting for its answer is in neither.
+   */
+  private readonly unframed = new Set<Connection>();
+  private readonly settled = new Set<Connection>();
   private readonly perAddress = new Map<string, number>();
   private readonly listeners: ExchangeListener[] = [];
   private readonly exchangeLog: ExchangeLog;
@@ -51,6 +71,8 @@ export class ProxyServer {
   private readonly now: () => number;
   private undelivered: Exchange[] = [];
   private stopping = false;
+  private refused = 0;
+  private evicted = 0;
 
   constructor(private readonly config: ProxyServerConfig) {
     this.exchangeLog = new ExchangeLog(config.logger);
@@ -66,6 +88,16 @@ export class ProxyServer {
   /** Open connections right now. */
   get openConnections(): number {
     return this.connections.size;
+  }
+
+  /** Connections closed at once since start because a limit was reached. */
+  get refusedConnections(): number {
+    return this.refused;
+  }
+
+  /** Idle connections closed since start to make room for a new one (max_connections). */
+  get evictedConnections(): number {
+    return this.evicted;
   }
 
   /** The ports actually bound (differs from the config when it asked for port 0). */
@@ -125,32 +157,41 @@ export class ProxyServer {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.config.maxConnections) {
-      this.exchangeLog.connectionRefused(
-        remote,
-        port,
-        `${this.config.maxConnections} connections are open (option max_connections)`,
-      );
-      socket.destroy();
-      return;
-    }
+    // An address at its own cap is refused before anything is closed for it.
     if (fromAddress >= this.config.maxConnectionsPerAddress) {
-      this.exchangeLog.connectionRefused(
+      this.refuse(
+        socket,
         remote,
         port,
         `${fromAddress} connections from this address (option max_connections_per_address)`,
       );
-      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.config.maxConnections && !this.makeRoom(remote, port)) {
+      this.refuse(
+        socket,
+        remote,
+        port,
+        `${this.config.maxConnections} connections are open, each waiting for its answer (option max_connections)`,
+      );
       return;
     }
     this.perAddress.set(remote, fromAddress + 1);
     const connection: Connection = {
       socket,
+      remote,
+      port,
+      log: this.exchangeLog.connection(remote, socket.remotePort ?? 0, port),
       queue: Promise.resolve(),
       closed: new Promise((resolve) => socket.once("close", () => resolve())),
+      pending: 0,
+      framed: false,
+      activeAt: this.now(),
+      gone: false,
     };
     this.connections.add(connection);
-    const log = this.exchangeLog.connection(remote, socket.remotePort ?? 0, port);
+    this.unframed.add(connection);
+    const { log } = connection;
     const framer = new Framer(this.config.maxMessageBytes);
 
     // Nagle could hold back a second answer on one connection until the ECU acknowledges the
@@ -162,13 +203,9 @@ export class ProxyServer {
       socket.destroy();
     });
     socket.on("error", (err: NodeJS.ErrnoException) => log.socketError(err));
-    socket.once("close", () => {
-      this.connections.delete(connection);
-      const left = (this.perAddress.get(remote) ?? 1) - 1;
-      if (left <= 0) this.perAddress.delete(remote);
-      else this.perAddress.set(remote, left);
-    });
+    socket.once("close", () => this.forget(connection));
     socket.on("data", (chunk: Buffer) => {
+      this.touch(connection);
       for (const event of framer.push(chunk)) {
         if (event.kind === "error") {
           log.rejectedInput(event);
@@ -180,21 +217,72 @@ export class ProxyServer {
         }
         const frame = event.frame;
         const receivedAt = this.now();
+        if (connection.pending++ === 0) {
+          (connection.framed ? this.settled : this.unframed).delete(connection);
+          connection.framed = true;
+        }
         connection.queue = connection.queue.then(() =>
-          this.handleFrame(frame, receivedAt, socket, port, remote, log),
+          this.handleFrame(frame, receivedAt, connection),
         );
       }
     });
   }
 
+  private refuse(socket: Socket, remote: string, port: number, why: string): void {
+    this.refused++;
+    this.exchangeLog.connectionRefused(remote, port, why, this.refused);
+    socket.destroy();
+  }
+
+  /**
+   * At max_connections: closes the connection idle longest without a complete frame, else the
+   * one idle longest with every answer written, so that idle connections (a scan, a broken
+   * client, a flood from a few dozen addresses under the per-address cap) cannot lock ECUs out
+   * until the idle timeout. A connection waiting for its answer is never closed. False when
+   * every connection is waiting for its answer.
+   */
+  private makeRoom(remote: string, port: number): boolean {
+    const victim: Connection | undefined =
+      this.unframed.values().next().value ?? this.settled.values().next().value;
+    if (!victim) return false;
+    this.evicted++;
+    this.exchangeLog.connectionEvicted(
+      victim.log,
+      { idleMs: this.now() - victim.activeAt, framed: victim.framed },
+      { remote, port, max: this.config.maxConnections, count: this.evicted },
+    );
+    this.forget(victim);
+    victim.socket.destroy();
+    return true;
+  }
+
+  /** Bytes arrived or an answer went out: the connection moves to the end of its idle order. */
+  private touch(connection: Connection): void {
+    connection.activeAt = this.now();
+    if (connection.pending > 0 || connection.gone) return;
+    const idle = connection.framed ? this.settled : this.unframed;
+    idle.delete(connection);
+    idle.add(connection);
+  }
+
+  /** Takes a closed (or closing) connection out of every count; safe to call twice. */
+  private forget(connection: Connection): void {
+    if (connection.gone) return;
+    connection.gone = true;
+    this.connections.delete(connection);
+    this.unframed.delete(connection);
+    this.settled.delete(connection);
+    const left = (this.perAddress.get(connection.remote) ?? 1) - 1;
+    if (left <= 0) this.perAddress.delete(connection.remote);
+    else this.perAddress.set(connection.remote, left);
+  }
+
   private async handleFrame(
     frame: Buffer,
     receivedAt: number,
-    socket: Socket,
-    port: number,
-    remote: string,
-    log: ConnectionLog,
+    connection: Connection,
   ): Promise<void> {
+    const { socket, port, remote, log } = connection;
     try {
       const message = decodeFrame(frame);
       const { answer, answeredBy } = await this.responder({ frame, message, port, remote });
@@ -203,6 +291,9 @@ export class ProxyServer {
       this.deliver({ receivedAt, port, remote, frame, message, answer, answeredBy });
     } catch (err) {
       log.answerFailed(err);
+    } finally {
+      connection.pending--;
+      this.touch(connection);
     }
   }
 
