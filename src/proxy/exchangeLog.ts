@@ -3,6 +3,7 @@ import { messageEcuId } from "../protocol/ecuId.js";
 import type { FrameEvent } from "../protocol/framer.js";
 import type { DecodeResult } from "../protocol/types.js";
 import type { AnswerSource } from "./exchange.js";
+import { RecentSet } from "./recent.js";
 import { summariseUpload } from "./summary.js";
 
 /**
@@ -17,6 +18,12 @@ function logsCount(count: number): boolean {
   return count <= LOG_FIRST_REFUSALS || count % LOG_EVERY_NTH_REFUSAL === 0;
 }
 
+/**
+ * Unknown message kinds remembered, each logged at info once while remembered: the kind is
+ * read from the frame, so a peer could send ever new ones.
+ */
+export const REMEMBERED_UNKNOWN_KINDS = 100;
+
 type FramerError = Extract<FrameEvent, { kind: "error" }>;
 
 /**
@@ -29,7 +36,7 @@ export class ExchangeLog {
   readonly log: Logger;
   /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
   readonly logUpload: (fields: FastFields, msg: string) => void;
-  readonly unknownKindsSeen = new Set<string>();
+  readonly unknownKindsSeen = new RecentSet<string>(REMEMBERED_UNKNOWN_KINDS);
 
   constructor(logger: Logger) {
     this.log = logger.child({ module: "proxy" });
@@ -135,8 +142,7 @@ export class ConnectionLog {
         }
         return;
       case "unknown":
-        if (!owner.unknownKindsSeen.has(message.kind)) {
-          owner.unknownKindsSeen.add(message.kind);
+        if (owner.unknownKindsSeen.see(message.kind)) {
           owner.log.info(
             { ...fields, kind: message.kind, rawFrame: message.raw.slice(0, 2000) },
             `unknown message kind ${message.kind}: kept, not answered — please report it with this line`,
