@@ -24,6 +24,9 @@ function logsCount(count: number): boolean {
  */
 export const REMEMBERED_UNKNOWN_KINDS = 100;
 
+/** Characters of an unknown frame in its log line (enough for a report, not a flood). */
+export const UNKNOWN_FRAME_LOG_CHARS = 2000;
+
 type FramerError = Extract<FrameEvent, { kind: "error" }>;
 
 /**
@@ -144,7 +147,11 @@ export class ConnectionLog {
       case "unknown":
         if (owner.unknownKindsSeen.see(message.kind)) {
           owner.log.info(
-            { ...fields, kind: message.kind, rawFrame: message.raw.slice(0, 2000) },
+            {
+              ...fields,
+              kind: message.kind,
+              rawFrame: message.raw.slice(0, UNKNOWN_FRAME_LOG_CHARS),
+            },
             `unknown message kind ${message.kind}: kept, not answered — please report it with this line`,
           );
         } else {

@@ -46,6 +46,9 @@ interface Connection {
 /** How long stop() lets in-flight answers finish before closing sockets. */
 const DRAIN_MS = 1000;
 
+/** Connections the kernel may hold for each port until the proxy takes them in. */
+const LISTEN_BACKLOG = 1024;
+
 /**
  * The TCP side: listens on every configured port, holds connections within the limits, cuts
  * the byte stream into frames and writes each frame's answer in order. Every message type is
@@ -113,10 +116,12 @@ export class ProxyServer {
       // The bound port, read once: server.address() per connection showed in the profile.
       let boundPort = port;
       const server = createServer((socket) => this.accept(socket, boundPort));
+      // Node's own cap, per port, closes without a word: set above ours, which logs and makes
+      // room (accept()), it only acts should a port get more than all ports may have together.
       server.maxConnections = this.config.maxConnections + 1;
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen({ port, host: this.config.host, backlog: 1024 }, () => {
+        server.listen({ port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => {
           server.off("error", reject);
           resolve();
         });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { test } from "node:test";
+import { LOG_EVERY_NTH_REFUSAL, LOG_FIRST_REFUSALS } from "../../src/proxy/exchangeLog.js";
 import { ProxyServer } from "../../src/proxy/server.js";
 import { ECU_ID, UPLOAD_ANSWER, uploadWire } from "../helpers/fixtures.js";
 import { captureLogs, waitFor } from "../helpers/logs.js";
@@ -155,6 +156,26 @@ test("an address at its own cap is refused; nothing is closed to make room for i
   await closedWithin(extra, 2000);
   assert.equal(first.destroyed, false);
   assert.equal(s.evictedConnections, 0);
+  first.destroy();
+  await s.stop();
+});
+
+test(`refusals are logged one by one up to ${LOG_FIRST_REFUSALS}, then every ${LOG_EVERY_NTH_REFUSAL}th with the count`, async () => {
+  const { s, logs } = server({ maxConnectionsPerAddress: 1 });
+  await s.start();
+  const port = s.boundPorts[0] ?? 0;
+  const first = await held(s, port, 1);
+  for (let i = 0; i < 250; i++) {
+    const extra = await openSocket(port);
+    extra.on("error", () => {});
+    await closedWithin(extra, 2000);
+  }
+  const lines = logs.lines.filter((l) => /^refusing connection/.test(l.msg));
+  assert.deepEqual(
+    lines.map((l) => l.refused),
+    [1, 2, 3, 4, 5, 100, 200],
+  );
+  assert.equal(s.refusedConnections, 250);
   first.destroy();
   await s.stop();
 });
