@@ -41,10 +41,20 @@ interface Connection {
   activeAt: number;
   /** Counted out of the limits already (closed, or closed to make room). */
   gone: boolean;
+  /** Reading is paused: MAX_PENDING_FRAMES reached, or the peer has not taken its answers. */
+  paused: boolean;
 }
 
 /** How long stop() lets in-flight answers finish before closing sockets. */
 const DRAIN_MS = 1000;
+
+/**
+ * Frames of one connection waiting for their answers before the proxy stops reading from it,
+ * until they are answered and the answers taken by the peer: a peer that sends without waiting
+ * (or never reads) makes the proxy hold at most this many frames and one read (64 KiB) more. An
+ * ECU sends a frame and waits for its answer (protocol.md §1).
+ */
+export const MAX_PENDING_FRAMES = 32;
 
 /** Connections the kernel may hold for each port until the proxy takes them in. */
 const LISTEN_BACKLOG = 1024;
@@ -96,6 +106,13 @@ export class ProxyServer {
   /** Connections closed at once since start because a limit was reached. */
   get refusedConnections(): number {
     return this.refused;
+  }
+
+  /** Frames received and not answered yet, all connections together. */
+  get pendingFrames(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.pending;
+    return n;
   }
 
   /** Idle connections closed since start to make room for a new one (max_connections). */
@@ -193,6 +210,7 @@ export class ProxyServer {
       framed: false,
       activeAt: this.now(),
       gone: false,
+      paused: false,
     };
     this.connections.add(connection);
     this.unframed.add(connection);
@@ -230,7 +248,9 @@ export class ProxyServer {
           this.handleFrame(frame, receivedAt, connection),
         );
       }
+      if (connection.pending >= MAX_PENDING_FRAMES) this.pause(connection);
     });
+    socket.on("drain", () => this.readOn(connection));
   }
 
   private refuse(socket: Socket, remote: string, port: number, why: string): void {
@@ -291,7 +311,7 @@ export class ProxyServer {
     try {
       const message = decodeFrame(frame);
       const { answer, answeredBy } = await this.responder({ frame, message, port, remote });
-      if (answer && !socket.destroyed) socket.write(answer);
+      if (answer && !socket.destroyed && !socket.write(answer)) this.pause(connection);
       log.exchange(message, frame, answer, answeredBy);
       this.deliver({ receivedAt, port, remote, frame, message, answer, answeredBy });
     } catch (err) {
@@ -299,7 +319,22 @@ export class ProxyServer {
     } finally {
       connection.pending--;
       this.touch(connection);
+      if (connection.paused) this.readOn(connection);
     }
+  }
+
+  private pause(connection: Connection): void {
+    connection.paused = true;
+    connection.socket.pause();
+  }
+
+  /** Reads on once the frames held are few enough and the peer has taken its answers. */
+  private readOn(connection: Connection): void {
+    const { socket } = connection;
+    if (!connection.paused || connection.pending >= MAX_PENDING_FRAMES) return;
+    if (socket.writableNeedDrain) return;
+    connection.paused = false;
+    socket.resume();
   }
 
   /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { test } from "node:test";
 import { LOG_EVERY_NTH_REFUSAL, LOG_FIRST_REFUSALS } from "../../src/proxy/exchangeLog.js";
-import { ProxyServer } from "../../src/proxy/server.js";
+import { MAX_PENDING_FRAMES, ProxyServer } from "../../src/proxy/server.js";
 import { ECU_ID, UPLOAD_ANSWER, uploadWire } from "../helpers/fixtures.js";
 import { captureLogs, waitFor } from "../helpers/logs.js";
 import { closedWithin, ecuExchange, openSocket } from "../helpers/tcp.js";
@@ -177,6 +177,42 @@ test(`refusals are logged one by one up to ${LOG_FIRST_REFUSALS}, then every ${L
   );
   assert.equal(s.refusedConnections, 250);
   first.destroy();
+  await s.stop();
+});
+
+test(`a peer that sends without waiting for answers is read at most ${MAX_PENDING_FRAMES} frames and one read ahead`, async (t) => {
+  // Forwarding mode answers each frame of a connection in turn, after EMA: here 1 ms each.
+  let maxPending = 0;
+  const { s } = server({
+    responder: async () => {
+      maxPending = Math.max(maxPending, s.pendingFrames);
+      await new Promise((r) => setTimeout(r, 1));
+      return { answer: Buffer.from("100"), answeredBy: "proxy" };
+    },
+  });
+  await s.start();
+  const port = s.boundPorts[0] ?? 0;
+  const socket = await openSocket(port);
+  socket.on("error", () => {});
+  const burst = Buffer.from(`APS13AAA22${ECU_ID}\n`.repeat(100));
+  const until = Date.now() + 1500;
+  let sent = 0;
+  while (Date.now() < until && sent < 100_000) {
+    sent += 100;
+    if (!socket.write(burst)) {
+      await Promise.race([
+        new Promise((r) => socket.once("drain", r)),
+        new Promise((r) => setTimeout(r, until - Date.now())),
+      ]);
+    }
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  // One read is at most 64 KiB: 2,849 of these 23-byte frames.
+  const bound = MAX_PENDING_FRAMES + Math.ceil(65536 / 23);
+  t.diagnostic(`sent ${sent} frames; at most ${maxPending} held at once (bound ${bound})`);
+  assert.ok(sent > 2 * bound, `only ${sent} sent`);
+  assert.ok(maxPending <= bound, `${maxPending} frames held`);
+  socket.destroy();
   await s.stop();
 });
 
