@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -8,7 +8,7 @@ import { optionProperties } from "../../src/options/schema.js";
 import { exited, startCli } from "../helpers/cli.js";
 import { UPLOAD_ANSWER, uploadWire } from "../helpers/fixtures.js";
 import { waitFor } from "../helpers/logs.js";
-import { ecuExchange, freePort } from "../helpers/tcp.js";
+import { ecuExchange, freePort, openSocket } from "../helpers/tcp.js";
 
 /**
  * Issue 12 point 7: idle connections from a few dozen addresses, each under the per-address
@@ -20,18 +20,6 @@ import { ecuExchange, freePort } from "../helpers/tcp.js";
 const FLOOD = 1000;
 const ADDRESSES = 100; // 127.0.0.2 … 127.0.0.101: Linux takes any 127/8 address as a source
 const ROUNDS = 2;
-
-/** An idle connection from `localAddress`; resolves once connected. */
-function idleFrom(port: number, localAddress: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1", localAddress }, () => {
-      socket.off("error", reject);
-      socket.on("error", () => {});
-      resolve(socket);
-    });
-    socket.once("error", reject);
-  });
-}
 
 /** Resident memory of a process, MB (Linux). */
 function rssMb(pid: number): number {
@@ -78,7 +66,9 @@ test(`${FLOOD} idle connections from ${ADDRESSES} addresses, ${ROUNDS} times, lo
     // FLOOD / ADDRESSES waves of one connection from each address.
     for (let wave = 0; wave < FLOOD / ADDRESSES; wave++) {
       const batch = await Promise.all(
-        Array.from({ length: ADDRESSES }, (_, a) => idleFrom(port, `127.0.0.${a + 2}`)),
+        Array.from({ length: ADDRESSES }, (_, a) =>
+          openSocket(port, "127.0.0.1", `127.0.0.${a + 2}`),
+        ),
       );
       for (const s of batch) s.once("close", () => closedByProxy++);
       sockets.push(...batch);
