@@ -72,12 +72,67 @@ function prettyRecord(record: Record<string, unknown>): string {
     if (OMITTED.has(key) || value === undefined) continue;
     line += ` ${key}=${formatValue(value)}`;
   }
-  const err = record.err;
-  if (err && typeof err === "object") {
-    const e = err as { message?: string; stack?: string };
-    line += `\n${e.stack ?? e.message ?? JSON.stringify(err)}`;
-  }
+  if (record.err !== undefined) line += `\n${errorText(record.err)}`;
   return line;
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === "string") return value === "" ? undefined : value;
+  return typeof value === "number" ? String(value) : undefined;
+}
+
+interface ErrorParts {
+  name: string;
+  code: string | undefined;
+  /** Undefined when neither the error nor anything inside it has a message. */
+  message: string | undefined;
+}
+
+/**
+ * Name, code and message of a live error or of pino's serialized one (`type`,
+ * `aggregateErrors`). Where the message is empty — an AggregateError such as Node's
+ * ECONNREFUSED for a host with two addresses — the messages of the errors inside it, else of
+ * its cause.
+ */
+function errorParts(e: Record<string, unknown>): ErrorParts {
+  // pino types a plain object "Object": its `name`, or "Error", reads better.
+  const type = text(e.type);
+  const name = (type !== "Object" ? type : undefined) ?? text(e.name) ?? "Error";
+  // pino joins the messages of causes with ": ", also after an empty one.
+  let message = text(typeof e.message === "string" ? e.message.replace(/^: /, "") : e.message);
+  if (message === undefined) {
+    const inner = Array.isArray(e.aggregateErrors) ? e.aggregateErrors : e.errors;
+    const reasons = Array.isArray(inner)
+      ? inner.map(
+          (i: unknown) => text((i as { message?: unknown } | null)?.message) ?? describeError(i),
+        )
+      : [];
+    if (reasons.length > 0) message = [...new Set(reasons)].join("; ");
+    else if (e.cause !== undefined) message = describeError(e.cause);
+  }
+  return { name, code: text(e.code), message };
+}
+
+/** An error's reason in one line, never empty: `Name [CODE]: message`. */
+export function describeError(err: unknown): string {
+  if (err === null || typeof err !== "object") return text(err) ?? "Error (no message)";
+  const { name, code, message } = errorParts(err as Record<string, unknown>);
+  const head = code && !message?.includes(code) ? `${name} [${code}]` : name;
+  if (message !== undefined) return `${head}: ${message}`;
+  return code ? head : `${head} (no message)`;
+}
+
+/**
+ * The lines under a record that carries an error: its reason, then the frames of its stack.
+ * The stack's own first line is not used: it repeats name and message, and says nothing when
+ * the message is empty (the reason was lost that way: issue 12 point 6).
+ */
+function errorText(err: unknown): string {
+  const stack = err !== null && typeof err === "object" ? (err as { stack?: unknown }).stack : "";
+  const lines = typeof stack === "string" ? stack.split("\n") : [];
+  const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+  const frames = firstFrame < 0 ? [] : lines.slice(firstFrame);
+  return [describeError(err), ...frames].join("\n");
 }
 
 /**

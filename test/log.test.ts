@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { test } from "node:test";
-import { createLogger, fastInfo, REDACT_PATHS } from "../src/log.js";
+import { createLogger, describeError, fastInfo, REDACT_PATHS } from "../src/log.js";
 import { ROOT } from "./helpers/cli.js";
 
 function collect(format: "pretty" | "json") {
@@ -104,4 +104,70 @@ test("in the JSON format the fast line is pino's own record", () => {
   assert.equal(record.answer, "10120240206112214");
   assert.equal(record.msg, "upload");
   assert.equal(record.level, 30);
+});
+
+/** Node's error for a host with two addresses that both refuse: an AggregateError, message "". */
+function refusedTwice(): Error {
+  const refused = (address: string) =>
+    Object.assign(new Error(`connect ECONNREFUSED ${address}:1883`), {
+      code: "ECONNREFUSED",
+      address,
+    });
+  const err = new AggregateError([refused("::1"), refused("127.0.0.1")], "");
+  return Object.assign(err, { code: "ECONNREFUSED" });
+}
+
+const ERRORS: Array<{ name: string; err: () => unknown; reason: string }> = [
+  { name: "an error", err: () => new Error("boom"), reason: "Error: boom" },
+  {
+    name: "an error whose stack is empty",
+    err: () => Object.assign(new Error("boom"), { stack: "" }),
+    reason: "Error: boom",
+  },
+  {
+    name: "an AggregateError without a message (ECONNREFUSED, two addresses)",
+    err: refusedTwice,
+    reason: "AggregateError: connect ECONNREFUSED ::1:1883; connect ECONNREFUSED 127.0.0.1:1883",
+  },
+  {
+    name: "an error with a code and no message",
+    err: () => Object.assign(new Error(""), { code: "ECONNRESET" }),
+    reason: "Error [ECONNRESET]",
+  },
+  {
+    name: "an error with neither",
+    err: () => Object.assign(new Error(""), { stack: "" }),
+    reason: "Error (no message)",
+  },
+  {
+    name: "a cause with the message",
+    err: () => new Error("", { cause: new TypeError("bad input") }),
+    reason: "Error: bad input",
+  },
+  { name: "only a message", err: () => ({ message: "broker away" }), reason: "Error: broker away" },
+];
+
+for (const { name, err, reason } of ERRORS) {
+  test(`an error line carries its reason: ${name}`, () => {
+    const { logger, text } = collect("pretty");
+    logger.error({ err: err() }, "MQTT connection error");
+    const [line, first, ...frames] = text().trimEnd().split("\n");
+    assert.match(line ?? "", /ERROR MQTT connection error$/);
+    assert.equal(first, reason);
+    for (const frame of frames) assert.match(frame, /^(\s+at |caused by: )/);
+  });
+}
+
+test("an error's stack frames follow its reason", () => {
+  const { logger, text } = collect("pretty");
+  logger.error({ err: refusedTwice() }, "failed");
+  assert.match(text(), /\nAggregateError: connect ECONNREFUSED ::1:1883; .*\n {4}at /);
+});
+
+test("describeError reads live errors too, and never returns an empty string", () => {
+  assert.equal(describeError(refusedTwice()), ERRORS[2]?.reason);
+  assert.equal(describeError(new RangeError("x")), "RangeError: x");
+  assert.equal(describeError("text"), "text");
+  assert.equal(describeError(""), "Error (no message)");
+  assert.equal(describeError({}), "Error (no message)");
 });

@@ -2,7 +2,7 @@ import { networkInterfaces as osInterfaces } from "node:os";
 import type { Logger } from "../log.js";
 import { noCommandsAnswer } from "../protocol/answers/controlPoll.js";
 import type { AnswerSource } from "../proxy/exchange.js";
-import { localResponder, type Responder } from "../proxy/server.js";
+import { localResponder, type Responder } from "../proxy/responder.js";
 import { inspectControlAnswer, isFirmwareTransfer } from "./guard.js";
 import { RelayError, relay } from "./relay.js";
 import {

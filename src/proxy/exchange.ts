@@ -1,3 +1,4 @@
+import { messageEcuId } from "../protocol/ecuId.js";
 import type { DecodeResult } from "../protocol/types.js";
 
 /** Who produced the answer the ECU got. */
@@ -22,3 +23,8 @@ export interface Exchange {
 }
 
 export type ExchangeListener = (exchange: Exchange) => void;
+
+/** The ECU id an exchange's message names; undefined for messages that name none. */
+export function ecuIdOf(exchange: Exchange): string | undefined {
+  return messageEcuId(exchange.message);
+}

@@ -1,25 +1,10 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { type FastFields, fastInfo, type Logger } from "../log.js";
-import { answerFor } from "../protocol/answer.js";
+import type { Logger } from "../log.js";
 import { decodeFrame } from "../protocol/decode.js";
-import { messageEcuId } from "../protocol/ecuId.js";
 import { Framer } from "../protocol/framer.js";
-import type { DecodeResult } from "../protocol/types.js";
-import type { AnswerSource, Exchange, ExchangeListener } from "./exchange.js";
-import { summariseUpload } from "./summary.js";
-
-/** Decides what an ECU gets back; the default answers locally (cloudless). */
-export type Responder = (request: {
-  frame: Buffer;
-  message: DecodeResult;
-  port: number;
-  remote: string;
-}) => Promise<{ answer: Buffer | null; answeredBy: AnswerSource }>;
-
-export const localResponder: Responder = async ({ message }) => {
-  const answer = message.type === "error" ? null : answerFor(message);
-  return { answer, answeredBy: answer ? "proxy" : "none" };
-};
+import type { Exchange, ExchangeListener } from "./exchange.js";
+import { type ConnectionLog, ExchangeLog } from "./exchangeLog.js";
+import { localResponder, type Responder } from "./responder.js";
 
 export interface ProxyServerConfig {
   host: string;
@@ -33,42 +18,78 @@ export interface ProxyServerConfig {
   /** Open connections from one address (option max_connections_per_address). */
   maxConnectionsPerAddress: number;
   logger: Logger;
+  /** What each frame is answered; default the local answer (responder.ts). */
   responder?: Responder;
   now?: () => number;
 }
 
 interface Connection {
   socket: Socket;
+  /** Remote address (without port). */
+  remote: string;
+  /** Local port. */
+  port: number;
+  log: ConnectionLog;
   /** Frames of one connection are answered in order. */
   queue: Promise<void>;
   closed: Promise<void>;
+  /** Frames received whose answer is not written yet. */
+  pending: number;
+  /** Whether a complete frame has arrived on this connection. */
+  framed: boolean;
+  /** Epoch ms of the last byte received or answer written. */
+  activeAt: number;
+  /** Counted out of the limits already (closed, or closed to make room). */
+  gone: boolean;
+  /** Reading is paused: MAX_PENDING_FRAMES reached, or the peer has not taken its answers. */
+  paused: boolean;
 }
 
 /** How long stop() lets in-flight answers finish before closing sockets. */
 const DRAIN_MS = 1000;
 
 /**
- * The TCP side: listens on every configured port and answers every message type on every port
- * (the ECU picks 8995/8996 at random; dispatch is by message, not by port).
+ * Frames of one connection waiting for their answers before the proxy stops reading from it,
+ * until they are answered and the answers taken by the peer: a peer that sends without waiting
+ * (or never reads) makes the proxy hold at most this many frames and one read (64 KiB) more. An
+ * ECU sends a frame and waits for its answer (protocol.md §1).
+ */
+export const MAX_PENDING_FRAMES = 32;
+
+/** Connections the kernel may hold for each port until the proxy takes them in. */
+const LISTEN_BACKLOG = 1024;
+
+/**
+ * The TCP side: listens on every configured port, holds connections within the limits, cuts
+ * the byte stream into frames and writes each frame's answer in order. Every message type is
+ * answered on every port (the ECU picks 8995/8996 at random; dispatch is by message, not by
+ * port). What the answer is comes from the responder (responder.ts); what is logged from
+ * exchangeLog.ts.
  */
 export class ProxyServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
+  /**
+   * The connections that may be closed to make room, least recently active first (a Set keeps
+   * insertion order; activity deletes and re-adds): those without a complete frame yet, and
+   * those whose answers are all written. A connection waiting for its answer is in neither.
+   */
+  private readonly unframed = new Set<Connection>();
+  private readonly settled = new Set<Connection>();
   private readonly perAddress = new Map<string, number>();
   private readonly listeners: ExchangeListener[] = [];
-  private readonly unknownKindsSeen = new Set<string>();
+  private readonly exchangeLog: ExchangeLog;
   private readonly log: Logger;
-  /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
-  private readonly logUpload: (fields: FastFields, msg: string) => void;
   private readonly responder: Responder;
   private readonly now: () => number;
-  private rejectedLogged = 0;
   private undelivered: Exchange[] = [];
   private stopping = false;
+  private refused = 0;
+  private evicted = 0;
 
   constructor(private readonly config: ProxyServerConfig) {
-    this.log = config.logger.child({ module: "proxy" });
-    this.logUpload = fastInfo(config.logger, "proxy");
+    this.exchangeLog = new ExchangeLog(config.logger);
+    this.log = this.exchangeLog.log;
     this.responder = config.responder ?? localResponder;
     this.now = config.now ?? Date.now;
   }
@@ -80,6 +101,23 @@ export class ProxyServer {
   /** Open connections right now. */
   get openConnections(): number {
     return this.connections.size;
+  }
+
+  /** Connections closed at once since start because a limit was reached. */
+  get refusedConnections(): number {
+    return this.refused;
+  }
+
+  /** Frames received and not answered yet, all connections together. */
+  get pendingFrames(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.pending;
+    return n;
+  }
+
+  /** Idle connections closed since start to make room for a new one (max_connections). */
+  get evictedConnections(): number {
+    return this.evicted;
   }
 
   /** The ports actually bound (differs from the config when it asked for port 0). */
@@ -95,10 +133,12 @@ export class ProxyServer {
       // The bound port, read once: server.address() per connection showed in the profile.
       let boundPort = port;
       const server = createServer((socket) => this.accept(socket, boundPort));
+      // Node's own cap, per port, closes without a word: set above ours, which logs and makes
+      // room (accept()), it only acts should a port get more than all ports may have together.
       server.maxConnections = this.config.maxConnections + 1;
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen({ port, host: this.config.host, backlog: 1024 }, () => {
+        server.listen({ port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => {
           server.off("error", reject);
           resolve();
         });
@@ -139,15 +179,7 @@ export class ProxyServer {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.config.maxConnections) {
-      this.refuse(
-        socket,
-        remote,
-        port,
-        `${this.config.maxConnections} connections are open (option max_connections)`,
-      );
-      return;
-    }
+    // An address at its own cap is refused before anything is closed for it.
     if (fromAddress >= this.config.maxConnectionsPerAddress) {
       this.refuse(
         socket,
@@ -157,20 +189,32 @@ export class ProxyServer {
       );
       return;
     }
+    if (this.connections.size >= this.config.maxConnections && !this.makeRoom(remote, port)) {
+      this.refuse(
+        socket,
+        remote,
+        port,
+        `${this.config.maxConnections} connections are open, each waiting for its answer (option max_connections)`,
+      );
+      return;
+    }
     this.perAddress.set(remote, fromAddress + 1);
     const connection: Connection = {
       socket,
+      remote,
+      port,
+      log: this.exchangeLog.connection(remote, socket.remotePort ?? 0, port),
       queue: Promise.resolve(),
       closed: new Promise((resolve) => socket.once("close", () => resolve())),
+      pending: 0,
+      framed: false,
+      activeAt: this.now(),
+      gone: false,
+      paused: false,
     };
     this.connections.add(connection);
-    // Made only when this connection logs: most connections log one line, with these fields.
-    const where = { remote: `${remote}:${socket.remotePort ?? 0}`, port };
-    let child: Logger | undefined;
-    const log = (): Logger => {
-      child ??= this.log.child(where);
-      return child;
-    };
+    this.unframed.add(connection);
+    const { log } = connection;
     const framer = new Framer(this.config.maxMessageBytes);
 
     // Nagle could hold back a second answer on one connection until the ECU acknowledges the
@@ -178,28 +222,16 @@ export class ProxyServer {
     socket.setNoDelay(true);
     socket.setTimeout(this.config.idleTimeoutMs);
     socket.on("timeout", () => {
-      log().info(
-        { idleMs: this.config.idleTimeoutMs },
-        "closing idle connection (option idle_timeout_seconds)",
-      );
+      log.idleClosed(this.config.idleTimeoutMs);
       socket.destroy();
     });
-    socket.on("error", (err: NodeJS.ErrnoException) => {
-      log().debug({ code: err.code }, `connection error: ${err.message}`);
-    });
-    socket.once("close", () => {
-      this.connections.delete(connection);
-      const left = (this.perAddress.get(remote) ?? 1) - 1;
-      if (left <= 0) this.perAddress.delete(remote);
-      else this.perAddress.set(remote, left);
-    });
+    socket.on("error", (err: NodeJS.ErrnoException) => log.socketError(err));
+    socket.once("close", () => this.forget(connection));
     socket.on("data", (chunk: Buffer) => {
+      this.touch(connection);
       for (const event of framer.push(chunk)) {
         if (event.kind === "error") {
-          log().warn(
-            { code: event.code, discarded: event.discarded },
-            `rejected input: ${event.detail}${event.fatal ? " — closing the connection" : ""}`,
-          );
+          log.rejectedInput(event);
           if (event.fatal) {
             socket.destroy();
             return;
@@ -208,40 +240,101 @@ export class ProxyServer {
         }
         const frame = event.frame;
         const receivedAt = this.now();
+        if (connection.pending++ === 0) {
+          (connection.framed ? this.settled : this.unframed).delete(connection);
+          connection.framed = true;
+        }
         connection.queue = connection.queue.then(() =>
-          this.handleFrame(frame, receivedAt, socket, port, remote, where, log),
+          this.handleFrame(frame, receivedAt, connection),
         );
       }
+      if (connection.pending >= MAX_PENDING_FRAMES) this.pause(connection);
     });
+    socket.on("drain", () => this.readOn(connection));
   }
 
   private refuse(socket: Socket, remote: string, port: number, why: string): void {
-    // A flood would otherwise flood the log too: the first few refusals, then every 100th.
-    this.rejectedLogged++;
-    if (this.rejectedLogged <= 5 || this.rejectedLogged % 100 === 0) {
-      this.log.warn({ remote, port, refused: this.rejectedLogged }, `refusing connection: ${why}`);
-    }
+    this.refused++;
+    this.exchangeLog.connectionRefused(remote, port, why, this.refused);
     socket.destroy();
+  }
+
+  /**
+   * At max_connections: closes the connection idle longest without a complete frame, else the
+   * one idle longest with every answer written, so that idle connections (a scan, a broken
+   * client, a flood from a few dozen addresses under the per-address cap) cannot lock ECUs out
+   * until the idle timeout. A connection waiting for its answer is never closed. False when
+   * every connection is waiting for its answer.
+   */
+  private makeRoom(remote: string, port: number): boolean {
+    const victim: Connection | undefined =
+      this.unframed.values().next().value ?? this.settled.values().next().value;
+    if (!victim) return false;
+    this.evicted++;
+    this.exchangeLog.connectionEvicted(
+      victim.log,
+      { idleMs: this.now() - victim.activeAt, framed: victim.framed },
+      { remote, port, max: this.config.maxConnections, count: this.evicted },
+    );
+    this.forget(victim);
+    victim.socket.destroy();
+    return true;
+  }
+
+  /** Bytes arrived or an answer went out: the connection moves to the end of its idle order. */
+  private touch(connection: Connection): void {
+    connection.activeAt = this.now();
+    if (connection.pending > 0 || connection.gone) return;
+    const idle = connection.framed ? this.settled : this.unframed;
+    idle.delete(connection);
+    idle.add(connection);
+  }
+
+  /** Takes a closed (or closing) connection out of every count; safe to call twice. */
+  private forget(connection: Connection): void {
+    if (connection.gone) return;
+    connection.gone = true;
+    this.connections.delete(connection);
+    this.unframed.delete(connection);
+    this.settled.delete(connection);
+    const left = (this.perAddress.get(connection.remote) ?? 1) - 1;
+    if (left <= 0) this.perAddress.delete(connection.remote);
+    else this.perAddress.set(connection.remote, left);
   }
 
   private async handleFrame(
     frame: Buffer,
     receivedAt: number,
-    socket: Socket,
-    port: number,
-    remote: string,
-    where: { remote: string; port: number },
-    log: () => Logger,
+    connection: Connection,
   ): Promise<void> {
+    const { socket, port, remote, log } = connection;
     try {
       const message = decodeFrame(frame);
       const { answer, answeredBy } = await this.responder({ frame, message, port, remote });
-      if (answer && !socket.destroyed) socket.write(answer);
-      this.logExchange(message, frame, answer, answeredBy, where, log);
+      if (answer && !socket.destroyed && !socket.write(answer)) this.pause(connection);
+      log.exchange(message, frame, answer, answeredBy);
       this.deliver({ receivedAt, port, remote, frame, message, answer, answeredBy });
     } catch (err) {
-      log().error({ err }, "failed to answer a frame");
+      log.answerFailed(err);
+    } finally {
+      connection.pending--;
+      this.touch(connection);
+      if (connection.paused) this.readOn(connection);
     }
+  }
+
+  private pause(connection: Connection): void {
+    connection.paused = true;
+    connection.socket.pause();
+  }
+
+  /** Reads on once the frames held are few enough and the peer has taken its answers. */
+  private readOn(connection: Connection): void {
+    const { socket } = connection;
+    if (!connection.paused || connection.pending >= MAX_PENDING_FRAMES) return;
+    if (socket.writableNeedDrain) return;
+    connection.paused = false;
+    socket.resume();
   }
 
   /**
@@ -268,52 +361,4 @@ export class ProxyServer {
       }
     }
   };
-
-  private logExchange(
-    message: DecodeResult,
-    frame: Buffer,
-    answer: Buffer | null,
-    answeredBy: AnswerSource,
-    where: { remote: string; port: number },
-    log: () => Logger,
-  ): void {
-    if (this.log.isLevelEnabled("debug")) {
-      log().debug(
-        { rawFrame: frame.toString("latin1"), rawAnswer: answer?.toString("latin1") ?? null },
-        "raw exchange",
-      );
-    }
-    const answerText = answer ? answer.toString("latin1").replace(/[^\x20-\x7e]/g, ".") : "none";
-    if (message.type === "error") {
-      log().warn({ code: message.code }, `rejected frame: ${message.detail}`);
-      return;
-    }
-    const ecu = messageEcuId(message);
-    // The connection's fields inline, so the usual one line per connection needs no child logger.
-    const fields = { ...where, ecu, type: message.type, answer: answerText, by: answeredBy };
-    switch (message.type) {
-      case "upload":
-        // The summary names the ECU and says it is an upload: the line carries no `ecu`/`type`
-        // fields, each of which cost measurable time on this hottest line.
-        this.logUpload({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
-        if (this.log.isLevelEnabled("debug")) {
-          for (const note of message.notes) log().debug({ ecu }, note);
-          log().debug({ upload: message }, "decoded upload");
-        }
-        return;
-      case "unknown":
-        if (!this.unknownKindsSeen.has(message.kind)) {
-          this.unknownKindsSeen.add(message.kind);
-          this.log.info(
-            { ...fields, kind: message.kind, rawFrame: message.raw.slice(0, 2000) },
-            `unknown message kind ${message.kind}: kept, not answered — please report it with this line`,
-          );
-        } else {
-          this.log.debug({ ...fields, kind: message.kind }, "unknown message kind again");
-        }
-        return;
-      default:
-        this.log.info(fields, `${message.type} answered`);
-    }
-  }
 }

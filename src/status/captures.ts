@@ -1,7 +1,6 @@
 import { AtomicFile, readIfExists } from "../atomicFile.js";
 import type { Logger } from "../log.js";
-import { exchangeEcuId } from "../proxy/allowList.js";
-import type { Exchange } from "../proxy/exchange.js";
+import { type Exchange, ecuIdOf as exchangeEcuId } from "../proxy/exchange.js";
 import { plainAddress } from "./access.js";
 
 /**

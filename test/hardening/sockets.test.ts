@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import { Framer } from "../../src/protocol/framer.js";
@@ -144,6 +146,54 @@ test("1,000 silent or trickling connections are closed by the idle timeout; an E
   } finally {
     clearInterval(trickle);
     for (const s of sockets) s.destroy();
+    await server.stop();
+  }
+});
+
+test("closing connections to make room leaves nothing behind: heap flat over 5,000 connections", async (t) => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const heapMb = () => {
+    gc();
+    return process.memoryUsage().heapUsed / 1e6;
+  };
+  const server = new ProxyServer({
+    host: "127.0.0.1",
+    ports: [0],
+    maxMessageBytes: 64 * 1024,
+    idleTimeoutMs: 30_000,
+    maxConnections: 512,
+    maxConnectionsPerAddress: 32,
+    logger: captureLogs("warning").logger,
+  });
+  await server.start();
+  const port = server.boundPorts[0] ?? 0;
+  let open: Socket[] = [];
+  const heap: number[] = [];
+  try {
+    for (let round = 0; round < 5; round++) {
+      // 1,000 idle connections from 127.0.0.2 … 127.0.0.101 (10 each).
+      for (let wave = 0; wave < 10; wave++) {
+        open.push(
+          ...(await Promise.all(
+            Array.from({ length: 100 }, (_, a) =>
+              openSocket(port, "127.0.0.1", `127.0.0.${a + 2}`),
+            ),
+          )),
+        );
+      }
+      for (const s of open) s.on("error", () => {});
+      await waitFor(() => open.filter((s) => !s.destroyed).length <= 512, "room made");
+      open = open.filter((s) => !s.destroyed);
+      heap.push(heapMb());
+    }
+    t.diagnostic(
+      `5 × 1,000 idle connections, ${server.evictedConnections} closed to make room; heap after GC per round: ${heap.map((h) => h.toFixed(1)).join(", ")} MB`,
+    );
+    assert.equal(server.evictedConnections, 5000 - 512);
+    assert.ok((heap[4] ?? 0) - (heap[0] ?? 0) < 2, "heap grew by round");
+  } finally {
+    for (const s of open) s.destroy();
     await server.stop();
   }
 });

@@ -43,9 +43,16 @@ export function ecuExchange(
   });
 }
 
-export function openSocket(port: number, host = "127.0.0.1"): Promise<Socket> {
+/** A connection, resolved once connected; `localAddress` picks the source (any 127/8 on Linux). */
+export function openSocket(
+  port: number,
+  host = "127.0.0.1",
+  localAddress?: string,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host }, () => resolve(socket));
+    const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () =>
+      resolve(socket),
+    );
     socket.on("error", reject);
   });
 }

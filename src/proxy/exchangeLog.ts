@@ -1,0 +1,165 @@
+import { type FastFields, fastInfo, type Logger } from "../log.js";
+import { messageEcuId } from "../protocol/ecuId.js";
+import type { FrameEvent } from "../protocol/framer.js";
+import type { DecodeResult } from "../protocol/types.js";
+import type { AnswerSource } from "./exchange.js";
+import { RecentSet } from "./recent.js";
+import { summariseUpload } from "./summary.js";
+
+/**
+ * Connections refused, or closed to make room, are logged one by one up to LOG_FIRST_REFUSALS;
+ * after that every LOG_EVERY_NTH_REFUSAL-th, with the count so far: a flood must not flood the
+ * log too.
+ */
+export const LOG_FIRST_REFUSALS = 5;
+export const LOG_EVERY_NTH_REFUSAL = 100;
+
+function logsCount(count: number): boolean {
+  return count <= LOG_FIRST_REFUSALS || count % LOG_EVERY_NTH_REFUSAL === 0;
+}
+
+/**
+ * Unknown message kinds remembered, each logged at info once while remembered: the kind is
+ * read from the frame, so a peer could send ever new ones.
+ */
+export const REMEMBERED_UNKNOWN_KINDS = 100;
+
+/** Characters of an unknown frame in its log line (enough for a report, not a flood). */
+export const UNKNOWN_FRAME_LOG_CHARS = 2000;
+
+type FramerError = Extract<FrameEvent, { kind: "error" }>;
+
+/**
+ * What the proxy writes about connections and exchanges: one line per answered request (one
+ * readable line per upload), each unknown message kind once at info, every rejected input, and
+ * refused connections without letting a flood flood the log. The server decides; this words it.
+ */
+export class ExchangeLog {
+  /** The `proxy` module's logger. */
+  readonly log: Logger;
+  /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
+  readonly logUpload: (fields: FastFields, msg: string) => void;
+  readonly unknownKindsSeen = new RecentSet<string>(REMEMBERED_UNKNOWN_KINDS);
+
+  constructor(logger: Logger) {
+    this.log = logger.child({ module: "proxy" });
+    this.logUpload = fastInfo(logger, "proxy");
+  }
+
+  /** The log of one connection from `remote`:`remotePort` to local `port`. */
+  connection(remote: string, remotePort: number, port: number): ConnectionLog {
+    return new ConnectionLog(this, { remote: `${remote}:${remotePort}`, port });
+  }
+
+  /** The `count`-th connection closed at once because a limit is reached. */
+  connectionRefused(remote: string, port: number, why: string, count: number): void {
+    if (!logsCount(count)) return;
+    this.log.warn({ remote, port, refused: count }, `refusing connection: ${why}`);
+  }
+
+  /** The `count`-th idle connection closed so that one from `remote` could be taken in. */
+  connectionEvicted(
+    victim: ConnectionLog,
+    state: { idleMs: number; framed: boolean },
+    room: { remote: string; port: number; max: number; count: number },
+  ): void {
+    if (!logsCount(room.count)) return;
+    const idle = `idle ${(state.idleMs / 1000).toFixed(1)} s${state.framed ? "" : " without a complete frame"}`;
+    this.log.warn(
+      { ...victim.where, idleMs: state.idleMs, framed: state.framed, evicted: room.count },
+      `closing the connection idle longest (${idle}) to make room for ${room.remote} on port ${room.port}: ${room.max} connections are open (option max_connections)`,
+    );
+  }
+}
+
+/** Where a connection comes from, as its lines name it. */
+interface Where {
+  remote: string;
+  port: number;
+}
+
+/** The lines of one connection; its child logger is made only when a line needs one. */
+export class ConnectionLog {
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly owner: ExchangeLog,
+    /** Where the connection comes from, as its lines name it. */
+    readonly where: Where,
+  ) {}
+
+  private get log(): Logger {
+    this.child ??= this.owner.log.child(this.where);
+    return this.child;
+  }
+
+  idleClosed(idleMs: number): void {
+    this.log.info({ idleMs }, "closing idle connection (option idle_timeout_seconds)");
+  }
+
+  socketError(err: NodeJS.ErrnoException): void {
+    this.log.debug({ code: err.code }, `connection error: ${err.message}`);
+  }
+
+  rejectedInput(event: FramerError): void {
+    this.log.warn(
+      { code: event.code, discarded: event.discarded },
+      `rejected input: ${event.detail}${event.fatal ? " — closing the connection" : ""}`,
+    );
+  }
+
+  answerFailed(err: unknown): void {
+    this.log.error({ err }, "failed to answer a frame");
+  }
+
+  /** One request and its answer. */
+  exchange(
+    message: DecodeResult,
+    frame: Buffer,
+    answer: Buffer | null,
+    answeredBy: AnswerSource,
+  ): void {
+    const { owner, where } = this;
+    if (owner.log.isLevelEnabled("debug")) {
+      this.log.debug(
+        { rawFrame: frame.toString("latin1"), rawAnswer: answer?.toString("latin1") ?? null },
+        "raw exchange",
+      );
+    }
+    const answerText = answer ? answer.toString("latin1").replace(/[^\x20-\x7e]/g, ".") : "none";
+    if (message.type === "error") {
+      this.log.warn({ code: message.code }, `rejected frame: ${message.detail}`);
+      return;
+    }
+    const ecu = messageEcuId(message);
+    // The connection's fields inline, so the usual one line per connection needs no child logger.
+    const fields = { ...where, ecu, type: message.type, answer: answerText, by: answeredBy };
+    switch (message.type) {
+      case "upload":
+        // The summary names the ECU and says it is an upload: the line carries no `ecu`/`type`
+        // fields, each of which cost measurable time on this hottest line.
+        owner.logUpload({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
+        if (owner.log.isLevelEnabled("debug")) {
+          for (const note of message.notes) this.log.debug({ ecu }, note);
+          this.log.debug({ upload: message }, "decoded upload");
+        }
+        return;
+      case "unknown":
+        if (owner.unknownKindsSeen.see(message.kind)) {
+          owner.log.info(
+            {
+              ...fields,
+              kind: message.kind,
+              rawFrame: message.raw.slice(0, UNKNOWN_FRAME_LOG_CHARS),
+            },
+            `unknown message kind ${message.kind}: kept, not answered — please report it with this line`,
+          );
+        } else {
+          owner.log.debug({ ...fields, kind: message.kind }, "unknown message kind again");
+        }
+        return;
+      default:
+        owner.log.info(fields, `${message.type} answered`);
+    }
+  }
+}
