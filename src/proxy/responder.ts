@@ -1,4 +1,4 @@
-import { answerFor } from "../protocol/answer.js";
+import { answerFor } from "../protocol/answers/answerFor.js";
 import type { DecodeResult } from "../protocol/types.js";
 import type { AnswerSource } from "./exchange.js";
 
@@ -13,7 +13,7 @@ export type Responder = (request: {
   remote: string;
 }) => Promise<{ answer: Buffer | null; answeredBy: AnswerSource }>;
 
-/** The answer the proxy itself gives (protocol/answer.ts); none for errors and unknown kinds. */
+/** The answer the proxy itself gives (protocol/answers/answerFor.ts); none for errors and unknown kinds. */
 export const localResponder: Responder = async ({ message }) => {
   const answer = message.type === "error" ? null : answerFor(message);
   return { answer, answeredBy: answer ? "proxy" : "none" };
