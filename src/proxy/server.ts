@@ -2,8 +2,15 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "../log.js";
 import { decodeFrame } from "../protocol/decode.js";
 import { Framer } from "../protocol/framer.js";
+import {
+  type Connection,
+  ConnectionTable,
+  MAX_PENDING_FRAMES,
+  pauseReading,
+  resumeReading,
+} from "./connectionTable.js";
 import type { Exchange, ExchangeListener } from "./exchange.js";
-import { type ConnectionLog, ExchangeLog } from "./exchangeLog.js";
+import { ExchangeLog } from "./exchangeLog.js";
 import { localResponder, type Responder } from "./responder.js";
 
 export interface ProxyServerConfig {
@@ -23,38 +30,8 @@ export interface ProxyServerConfig {
   now?: () => number;
 }
 
-interface Connection {
-  socket: Socket;
-  /** Remote address (without port). */
-  remote: string;
-  /** Local port. */
-  port: number;
-  log: ConnectionLog;
-  /** Frames of one connection are answered in order. */
-  queue: Promise<void>;
-  closed: Promise<void>;
-  /** Frames received whose answer is not written yet. */
-  pending: number;
-  /** Whether a complete frame has arrived on this connection. */
-  framed: boolean;
-  /** Epoch ms of the last byte received or answer written. */
-  activeAt: number;
-  /** Counted out of the limits already (closed, or closed to make room). */
-  gone: boolean;
-  /** Reading is paused: MAX_PENDING_FRAMES reached, or the peer has not taken its answers. */
-  paused: boolean;
-}
-
 /** How long stop() lets in-flight answers finish before closing sockets. */
 const DRAIN_MS = 1000;
-
-/**
- * Frames of one connection waiting for their answers before the proxy stops reading from it,
- * until they are answered and the answers taken by the peer: a peer that sends without waiting
- * (or never reads) makes the proxy hold at most this many frames and one read (64 KiB) more. An
- * ECU sends a frame and waits for its answer (protocol.md §1).
- */
-export const MAX_PENDING_FRAMES = 32;
 
 /** Connections the kernel may hold for each port until the proxy takes them in. */
 const LISTEN_BACKLOG = 1024;
@@ -68,15 +45,7 @@ const LISTEN_BACKLOG = 1024;
  */
 export class ProxyServer {
   private readonly servers: Server[] = [];
-  private readonly connections = new Set<Connection>();
-  /**
-   * The connections that may be closed to make room, least recently active first (a Set keeps
-   * insertion order; activity deletes and re-adds): those without a complete frame yet, and
-   * those whose answers are all written. A connection waiting for its answer is in neither.
-   */
-  private readonly unframed = new Set<Connection>();
-  private readonly settled = new Set<Connection>();
-  private readonly perAddress = new Map<string, number>();
+  private readonly connections: ConnectionTable;
   private readonly listeners: ExchangeListener[] = [];
   private readonly exchangeLog: ExchangeLog;
   private readonly log: Logger;
@@ -92,6 +61,7 @@ export class ProxyServer {
     this.log = this.exchangeLog.log;
     this.responder = config.responder ?? localResponder;
     this.now = config.now ?? Date.now;
+    this.connections = new ConnectionTable(this.now);
   }
 
   onExchange(listener: ExchangeListener): void {
@@ -111,7 +81,7 @@ export class ProxyServer {
   /** Frames received and not answered yet, all connections together. */
   get pendingFrames(): number {
     let n = 0;
-    for (const c of this.connections) n += c.pending;
+    for (const c of this.connections.all) n += c.pending;
     return n;
   }
 
@@ -165,16 +135,16 @@ export class ProxyServer {
     const closed = this.servers.map(
       (s) => new Promise<void>((resolve) => s.close(() => resolve())),
     );
-    const inFlight = Promise.all([...this.connections].map((c) => c.queue));
+    const inFlight = Promise.all([...this.connections.all].map((c) => c.queue));
     await Promise.race([inFlight, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
-    const gone = [...this.connections].map((c) => c.closed);
-    for (const c of this.connections) c.socket.destroy();
+    const gone = [...this.connections.all].map((c) => c.closed);
+    for (const c of this.connections.all) c.socket.destroy();
     await Promise.all([...closed, ...gone]);
   }
 
   private accept(socket: Socket, port: number): void {
     const remote = socket.remoteAddress ?? "unknown";
-    const fromAddress = this.perAddress.get(remote) ?? 0;
+    const fromAddress = this.connections.fromAddress(remote);
     if (this.stopping) {
       socket.destroy();
       return;
@@ -198,7 +168,6 @@ export class ProxyServer {
       );
       return;
     }
-    this.perAddress.set(remote, fromAddress + 1);
     const connection: Connection = {
       socket,
       remote,
@@ -213,7 +182,6 @@ export class ProxyServer {
       paused: false,
     };
     this.connections.add(connection);
-    this.unframed.add(connection);
     const { log } = connection;
     const framer = new Framer(this.config.maxMessageBytes);
 
@@ -226,9 +194,9 @@ export class ProxyServer {
       socket.destroy();
     });
     socket.on("error", (err: NodeJS.ErrnoException) => log.socketError(err));
-    socket.once("close", () => this.forget(connection));
+    socket.once("close", () => this.connections.forget(connection));
     socket.on("data", (chunk: Buffer) => {
-      this.touch(connection);
+      this.connections.touch(connection);
       for (const event of framer.push(chunk)) {
         if (event.kind === "error") {
           log.rejectedInput(event);
@@ -240,17 +208,14 @@ export class ProxyServer {
         }
         const frame = event.frame;
         const receivedAt = this.now();
-        if (connection.pending++ === 0) {
-          (connection.framed ? this.settled : this.unframed).delete(connection);
-          connection.framed = true;
-        }
+        if (connection.pending++ === 0) this.connections.framesPending(connection);
         connection.queue = connection.queue.then(() =>
           this.handleFrame(frame, receivedAt, connection),
         );
       }
-      if (connection.pending >= MAX_PENDING_FRAMES) this.pause(connection);
+      if (connection.pending >= MAX_PENDING_FRAMES) pauseReading(connection);
     });
-    socket.on("drain", () => this.readOn(connection));
+    socket.on("drain", () => resumeReading(connection));
   }
 
   private refuse(socket: Socket, remote: string, port: number, why: string): void {
@@ -267,8 +232,7 @@ export class ProxyServer {
    * every connection is waiting for its answer.
    */
   private makeRoom(remote: string, port: number): boolean {
-    const victim: Connection | undefined =
-      this.unframed.values().next().value ?? this.settled.values().next().value;
+    const victim = this.connections.victim();
     if (!victim) return false;
     this.evicted++;
     this.exchangeLog.connectionEvicted(
@@ -276,30 +240,9 @@ export class ProxyServer {
       { idleMs: this.now() - victim.activeAt, framed: victim.framed },
       { remote, port, max: this.config.maxConnections, count: this.evicted },
     );
-    this.forget(victim);
+    this.connections.forget(victim);
     victim.socket.destroy();
     return true;
-  }
-
-  /** Bytes arrived or an answer went out: the connection moves to the end of its idle order. */
-  private touch(connection: Connection): void {
-    connection.activeAt = this.now();
-    if (connection.pending > 0 || connection.gone) return;
-    const idle = connection.framed ? this.settled : this.unframed;
-    idle.delete(connection);
-    idle.add(connection);
-  }
-
-  /** Takes a closed (or closing) connection out of every count; safe to call twice. */
-  private forget(connection: Connection): void {
-    if (connection.gone) return;
-    connection.gone = true;
-    this.connections.delete(connection);
-    this.unframed.delete(connection);
-    this.settled.delete(connection);
-    const left = (this.perAddress.get(connection.remote) ?? 1) - 1;
-    if (left <= 0) this.perAddress.delete(connection.remote);
-    else this.perAddress.set(connection.remote, left);
   }
 
   private async handleFrame(
@@ -311,30 +254,16 @@ export class ProxyServer {
     try {
       const message = decodeFrame(frame);
       const { answer, answeredBy } = await this.responder({ frame, message, port, remote });
-      if (answer && !socket.destroyed && !socket.write(answer)) this.pause(connection);
+      if (answer && !socket.destroyed && !socket.write(answer)) pauseReading(connection);
       log.exchange(message, frame, answer, answeredBy);
       this.deliver({ receivedAt, port, remote, frame, message, answer, answeredBy });
     } catch (err) {
       log.answerFailed(err);
     } finally {
       connection.pending--;
-      this.touch(connection);
-      if (connection.paused) this.readOn(connection);
+      this.connections.touch(connection);
+      if (connection.paused) resumeReading(connection);
     }
-  }
-
-  private pause(connection: Connection): void {
-    connection.paused = true;
-    connection.socket.pause();
-  }
-
-  /** Reads on once the frames held are few enough and the peer has taken its answers. */
-  private readOn(connection: Connection): void {
-    const { socket } = connection;
-    if (!connection.paused || connection.pending >= MAX_PENDING_FRAMES) return;
-    if (socket.writableNeedDrain) return;
-    connection.paused = false;
-    socket.resume();
   }
 
   /**

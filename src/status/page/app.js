@@ -5,7 +5,6 @@
 
 const POLL_MS = 3000;
 const RECENT_SHOWN = 10;
-const SVG = "http://www.w3.org/2000/svg";
 
 let lastCaptureKey = "";
 let lastSnapshot = null;
@@ -18,12 +17,6 @@ function el(tag, className, ...children) {
     if (child === null || child === undefined) continue;
     node.append(typeof child === "string" ? document.createTextNode(child) : child);
   }
-  return node;
-}
-
-function svg(tag, attrs) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   return node;
 }
 
@@ -98,174 +91,6 @@ function renderFirstRun(s) {
   for (const node of box.querySelectorAll(".first-run-ports")) {
     node.textContent = s.ports.map((p) => p.port).join(", ");
   }
-}
-
-/** Today's power as an area chart; x = the ECU's own clock, so no time zone is involved. */
-function chart(series) {
-  const fig = el("figure", "chart");
-  if (series.length === 0) {
-    fig.append(el("figcaption", "", "Today's power: no rounds today yet."));
-    return fig;
-  }
-  const minutes = series.map((p) => Number(p.t.slice(0, 2)) * 60 + Number(p.t.slice(3, 5)));
-  const x0 = Math.floor(Math.min(...minutes) / 60) * 60;
-  const x1 = Math.max(x0 + 60, Math.ceil((Math.max(...minutes) + 1) / 60) * 60);
-  const top = niceMax(Math.max(...series.map((p) => p.w), 1));
-  // Drawn at the container's real pixel width, so text is never stretched or clipped.
-  const W = Math.max(280, document.getElementById("ecus").clientWidth - 34);
-  const H = 170;
-  const L = 52;
-  const B = 20;
-  const R = 22;
-  const px = (m) => L + ((m - x0) / (x1 - x0)) * (W - L - R);
-  const py = (w) => 8 + (1 - w / top) * (H - B - 8);
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" });
-  root.setAttribute("aria-label", "Today's power");
-  for (let i = 0; i <= 4; i++) {
-    const w = (top * i) / 4;
-    root.append(svg("line", { class: "grid", x1: L, x2: W - R, y1: py(w), y2: py(w) }));
-    const label = svg("text", { x: L - 6, y: py(w) + 4, "text-anchor": "end" });
-    label.textContent = `${Math.round(w)} W`;
-    root.append(label);
-  }
-  const step = x1 - x0 > 8 * 60 ? 180 : x1 - x0 > 3 * 60 ? 120 : 60;
-  for (let m = x0; m <= x1; m += step) {
-    const label = svg("text", { x: px(m), y: H - 4, "text-anchor": "middle" });
-    label.textContent = `${String(Math.floor(m / 60) % 24).padStart(2, "0")}:00`;
-    root.append(label);
-  }
-  const pts = series.map((p, i) => `${px(minutes[i]).toFixed(1)},${py(p.w).toFixed(1)}`);
-  if (series.length === 1) {
-    root.append(svg("circle", { class: "dot", cx: px(minutes[0]), cy: py(series[0].w), r: 4 }));
-  } else {
-    const base = py(0).toFixed(1);
-    const first = px(minutes[0]).toFixed(1);
-    const last = px(minutes[minutes.length - 1]).toFixed(1);
-    root.append(
-      svg("path", { class: "area", d: `M${first},${base} L${pts.join(" L")} L${last},${base} Z` }),
-    );
-    root.append(svg("polyline", { class: "line", points: pts.join(" ") }));
-  }
-  fig.append(root, el("figcaption", "", `Today's power (${series.length} rounds)`));
-  return fig;
-}
-
-function niceMax(v) {
-  const mag = 10 ** Math.floor(Math.log10(v));
-  for (const f of [1, 2, 2.5, 5, 10]) if (f * mag >= v) return f * mag;
-  return 10 * mag;
-}
-
-function stat(label, value, sub) {
-  return el(
-    "div",
-    "stat",
-    el("span", "label", label),
-    el("span", "value", value),
-    sub ? el("span", "sub", sub) : null,
-  );
-}
-
-function inverterCard(inv, scaleW) {
-  const card = el("div", `inverter${inv.online ? "" : " offline"}`);
-  card.dataset.uid = inv.uid;
-  card.append(
-    el(
-      "div",
-      "inv-head",
-      el("strong", "", inv.model === "unknown" ? `type ${inv.typeCode}` : inv.model),
-      el("span", "id", inv.uid),
-      el("span", `pill ${inv.online ? "good" : ""}`, inv.online ? "online" : "offline"),
-      el("span", "temp", inv.temperatureC === null ? "" : `${inv.temperatureC} °C`),
-    ),
-  );
-  if (inv.problem) card.append(el("div", "problem", inv.problem));
-  if (inv.missing) card.append(el("div", "problem", "missing from the ECU's last rounds"));
-  if (inv.weak) card.append(el("div", "problem", "low output compared with its siblings"));
-  inv.channels.forEach((ch, i) => {
-    const bar = el("div", "bar");
-    bar.style.width = `${Math.min(100, ((ch.powerW ?? 0) / scaleW) * 100)}%`;
-    const row = el(
-      "div",
-      "channel",
-      el("span", "muted", String(i + 1)),
-      el("div", "track", bar),
-      el("span", "watts", fmt(ch.powerW, 0, "W")),
-      el("span", "energy muted", fmt(ch.energyTodayWh / 1000, 3, "kWh")),
-      ch.weak ? el("span", "pill warn", "low") : null,
-    );
-    row.title = `input ${i + 1}: ${fmt(ch.dcVoltageV, 1, "V")}, ${fmt(ch.dcCurrentA, 1, "A")}`;
-    card.append(row);
-  });
-  return card;
-}
-
-function ecuCard(ecu, now) {
-  const card = el("section", "card ecu");
-  card.dataset.ecu = ecu.id;
-  // ecu.online is the proxy's own offline rule (offline_after_minutes), as Home Assistant sees it.
-  const fresh = ecu.online;
-  card.append(
-    el(
-      "div",
-      "ecu-head",
-      el("h2", "", `${ecu.model} `, el("span", "id", ecu.id)),
-      el(
-        "span",
-        `pill ${fresh ? "good" : ecu.lastUploadAt ? "warn" : ""}`,
-        fresh ? "uploading" : ecu.lastUploadAt ? "no recent upload" : "no upload yet",
-      ),
-    ),
-  );
-  if (ecu.unknownKinds.length > 0 || ecu.inverters.some((i) => i.problem)) {
-    const kinds = ecu.unknownKinds.join(", ");
-    card.append(
-      el(
-        "p",
-        "notice",
-        kinds
-          ? `This ECU sends messages the proxy cannot decode yet (${kinds}). `
-          : "Some inverter records could not be decoded. ",
-        "Support for them grows from captures: please download the masked captures below and attach them to an issue.",
-      ),
-    );
-  }
-  const online = ecu.inverters.filter((i) => i.online).length;
-  // An ECU known only from other messages (polls, undecodable uploads) has no readings yet.
-  const uploaded = ecu.lastUploadAt !== null || ecu.series.length > 0;
-  card.append(
-    el(
-      "div",
-      "stats",
-      stat("Power", fmt(ecu.powerW, 0, "W")),
-      stat(
-        "Today",
-        uploaded && ecu.energyTodayWh !== null ? fmt(ecu.energyTodayWh / 1000, 3, "kWh") : "—",
-      ),
-      stat("Lifetime", fmt(ecu.lifetimeEnergyKWh, 1, "kWh")),
-      stat("Inverters online", uploaded ? `${online} / ${ecu.inverters.length}` : "—"),
-      stat(
-        "Last upload",
-        ago(ecu.lastUploadAt, now),
-        ecu.lastRoundTimestamp ? `ECU time ${ecu.lastRoundTimestamp.replace("T", " ")}` : null,
-      ),
-      stat("Last contact", ago(ecu.lastContactAt, now)),
-    ),
-  );
-  const doubts = [];
-  if (ecu.backlogRounds > 0) {
-    doubts.push(`${ecu.backlogRounds} old rounds received (backlog: counted, not shown as live)`);
-  }
-  if (ecu.aheadRounds > 0) {
-    doubts.push(
-      `${ecu.aheadRounds} rounds refused: dated ahead of the clock (check the timezone option)`,
-    );
-  }
-  if (doubts.length > 0) card.append(el("p", "muted", doubts.join(" · ")));
-  card.append(chart(ecu.series));
-  const scale = Math.max(1, ...ecu.inverters.flatMap((i) => i.channels.map((c) => c.powerW ?? 0)));
-  card.append(el("div", "inverters", ...ecu.inverters.map((inv) => inverterCard(inv, scale))));
-  return card;
 }
 
 function fillTable(id, rows) {
