@@ -37,7 +37,7 @@ const x = (v: number) => (Number.isFinite(v) ? `${round(v, 2).toFixed(2)}×` : "
 const int = (v: number) => Math.round(v).toLocaleString("en-US");
 const mib = (v: number) => `${round(v, 1).toFixed(1)}`;
 
-/** The human-readable report: Markdown tables, so it can be pasted into the README as is. */
+/** The human-readable report: Markdown tables, so it can be pasted into CONTRIBUTING.md as is. */
 export function formatReport(r: BenchResults): string {
   const m = r.machine;
   const out: string[] = [];
