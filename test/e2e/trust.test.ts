@@ -10,6 +10,7 @@ import { after, before, test } from "node:test";
 import dayjs from "dayjs";
 import timezone from "dayjs/plugin/timezone.js";
 import utc from "dayjs/plugin/utc.js";
+import { captureBytes } from "../helpers/captures.js";
 import { exited, startCli } from "../helpers/cli.js";
 import { ECU_ID, uploadFrame } from "../helpers/fixtures.js";
 import { tempDir } from "../helpers/haHarness.js";
@@ -30,12 +31,18 @@ const ECU_CONFIG = `homeassistant/device/apsystems_ecu_${ECU_ID}/config`;
 const QS1_CHANNEL_MWH = [2309, 3070, 3569, 3437];
 
 /** The real capture with its time (and lifetime) rewritten at the wire offsets (protocol.md §3.1). */
-function round(at: dayjs.Dayjs, lifetimeKWh = 2127.9): Buffer {
-  let text = uploadFrame().toString("latin1");
+function round(
+  at: dayjs.Dayjs,
+  lifetimeKWh: number | null = 2127.9,
+  frame = uploadFrame(),
+  ecuId = ECU_ID,
+): Buffer {
+  let text = frame.toString("latin1").replace(/\n$/, "");
   const put = (offset: number, value: string) => {
     text = text.slice(0, offset) + value + text.slice(offset + value.length);
   };
-  put(50, String(Math.round(lifetimeKWh * 10)).padStart(10, "0"));
+  put(18, ecuId);
+  if (lifetimeKWh !== null) put(50, String(Math.round(lifetimeKWh * 10)).padStart(10, "0"));
   put(60, at.tz(ZONE).format("YYYYMMDDHHmmss"));
   return Buffer.from(`${text}\n`, "latin1");
 }
@@ -52,11 +59,11 @@ after(async () => {
   await broker?.stop();
 });
 
-async function serve(dataDir: string, port: number) {
+async function serve(dataDir: string, port: number, extra: Record<string, unknown> = {}) {
   const options = join(dataDir, "options.json");
   writeFileSync(
     options,
-    JSON.stringify({ timezone: ZONE, mqtt_host: "127.0.0.1", mqtt_port: broker.port }),
+    JSON.stringify({ timezone: ZONE, mqtt_host: "127.0.0.1", mqtt_port: broker.port, ...extra }),
   );
   const child = startCli([
     "serve",
@@ -195,6 +202,65 @@ test("a device deleted in Home Assistant stays deleted after an HA restart, unti
     // Its next upload brings it back.
     await send(port, round(dayjs().add(1, "second")));
     await watch.waitFor(() => (watch.last(ECU_CONFIG) ?? "") !== "", "announced again");
+  } finally {
+    proxy.kill("SIGTERM");
+    await exited(proxy, 5000);
+  }
+});
+
+test("W×100 header power with no decodable inverter record reaches HA as 190 W, not 19,000 W", async () => {
+  const dir = tempDir("x100-");
+  const port = await freePort();
+  const proxy = await serve(dir, port);
+  const frame = captureBytes(
+    "synthetic/ecu-r-2160_upload_2inv_20240206_fw-ecu3-header_type-codes-01-03_synthetic",
+  );
+  const ecuId = "216000064199";
+  const state = `apsystems_ecu_proxy/ecu/${ecuId}/state`;
+  try {
+    await send(port, round(dayjs(), null, frame, ecuId));
+    await watch.waitFor(() => watch.last(state) !== undefined, "ECU state");
+    assert.equal((watch.json(state) as { power: unknown }).power, 190);
+  } finally {
+    proxy.kill("SIGTERM");
+    await exited(proxy, 5000);
+  }
+});
+
+test("max_ecus: made-up ECU ids beyond the limit are answered but never reach Home Assistant", async () => {
+  const dir = tempDir("max-ecus-");
+  const port = await freePort();
+  const proxy = await serve(dir, port, { max_ecus: 2 });
+  const ids = ["216000070001", "216000070002", "216000070003", "216000070004"];
+  const config = (id: string) => `homeassistant/device/apsystems_ecu_${id}/config`;
+  try {
+    for (const id of ids) await send(port, round(dayjs(), 2127.9, uploadFrame(), id));
+    await watch.waitFor(() => ids.slice(0, 2).every((id) => watch.last(config(id))), "two ECUs");
+    await watch.waitFor(() => proxy.output().includes("216000070004 not tracked"), "log");
+    // Their inverters (the same uids) belong to the tracked ECUs; no device for the others.
+    assert.equal(watch.last(config("216000070003")), undefined);
+    assert.equal(watch.last(config("216000070004")), undefined);
+    assert.equal(proxy.output().split("max_ecus (2) reached").length - 1, 2, "one line per id");
+  } finally {
+    proxy.kill("SIGTERM");
+    await exited(proxy, 5000);
+  }
+});
+
+test("an unreachable broker is logged with its reason (dual-stack refusals have an empty message)", async () => {
+  const dir = tempDir("no-broker-");
+  const port = await freePort();
+  const closed = await freePort();
+  const proxy = await serve(dir, port, { mqtt_host: "localhost", mqtt_port: closed });
+  try {
+    await watch.waitFor(() => proxy.output().includes("MQTT connection error"), "error line");
+    const line =
+      proxy
+        .output()
+        .split("\n")
+        .find((l) => l.includes("MQTT connection error")) ?? "";
+    assert.match(line, /MQTT connection error: \S/);
+    assert.match(line, /ECONNREFUSED/);
   } finally {
     proxy.kill("SIGTERM");
     await exited(proxy, 5000);
