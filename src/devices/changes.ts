@@ -1,8 +1,10 @@
 /**
  * The registry's changes on their way to its readers (the Home Assistant publisher, the status
- * page). What changed since the last write is collected by id (`pending`); the write copies it
- * as the state then holds it (`take`), and only once that write is on disk are the listeners
- * told (`deliver`), so no reader sees a counter a crash could take back.
+ * page). What changed since the last write is collected by id (`pending`); the write takes the
+ * ids when it renders the state (`take`), and only once that write is on disk are the listeners
+ * told (`deliver`), so no reader sees a counter a crash could take back. A device changed again
+ * meanwhile is left to the next write (already due), which holds its newer values; every other
+ * device's live record is then exactly what the file holds, so nothing is copied.
  */
 import type { Logger } from "../log.js";
 import type { DevicesState, EcuDevice, InverterDevice } from "./model.js";
@@ -10,7 +12,10 @@ import type { DeviceIds } from "./stale.js";
 
 export type ChangeReason = "round" | "contact" | "offline" | "midnight" | "removed" | "start";
 
-/** What changed, as the state file holds it (copies: later rounds do not alter them). */
+/**
+ * What changed, as the state file holds it. The records are the registry's own: read them when
+ * told, do not keep or change them.
+ */
 export interface DeviceChange {
   reasons: ChangeReason[];
   ecus: EcuDevice[];
@@ -19,6 +24,13 @@ export interface DeviceChange {
 }
 
 export type ChangeListener = (change: DeviceChange) => void;
+
+interface Taken {
+  reasons: ChangeReason[];
+  ecus: string[];
+  inverters: string[];
+  removed: DeviceIds;
+}
 
 interface Pending {
   reasons: Set<ChangeReason>;
@@ -39,7 +51,7 @@ function noPending(): Pending {
 export class DeviceChanges {
   /** What changed since the last write, by id. */
   private pending = noPending();
-  private readonly written: DeviceChange[] = [];
+  private readonly written: Taken[] = [];
   private readonly listeners: ChangeListener[] = [];
 
   constructor(private readonly log: Logger) {}
@@ -69,29 +81,37 @@ export class DeviceChanges {
     this.pending.reasons.add("removed");
   }
 
-  /** Called as the state is written: copies what is pending as the state now holds it. */
-  take(state: DevicesState): void {
+  /** Called as the state is rendered for a write: what is pending goes with that write. */
+  take(): void {
     const p = this.pending;
     this.pending = noPending();
     if (p.reasons.size > 0) {
       this.written.push({
         reasons: [...p.reasons],
-        ecus: [...p.ecus].flatMap((id) => {
-          const e = state.ecus[id];
-          return e ? [structuredClone(e)] : [];
-        }),
-        inverters: [...p.inverters].flatMap((uid) => {
-          const inv = state.inverters[uid];
-          return inv ? [structuredClone(inv)] : [];
-        }),
+        ecus: [...p.ecus],
+        inverters: [...p.inverters],
         removed: p.removed,
       });
     }
   }
 
   /** Called once the write is on disk: tells the listeners what it holds. */
-  deliver(): void {
-    for (const change of this.written.splice(0)) this.emit(change);
+  deliver(state: DevicesState): void {
+    const again = this.pending;
+    for (const taken of this.written.splice(0)) {
+      this.emit({
+        reasons: taken.reasons,
+        ecus: taken.ecus.flatMap((id) => {
+          const ecu = state.ecus[id];
+          return ecu && !again.ecus.has(id) ? [ecu] : [];
+        }),
+        inverters: taken.inverters.flatMap((uid) => {
+          const inv = state.inverters[uid];
+          return inv && !again.inverters.has(uid) ? [inv] : [];
+        }),
+        removed: taken.removed,
+      });
+    }
   }
 
   emit(change: DeviceChange): void {

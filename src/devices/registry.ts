@@ -231,13 +231,14 @@ export class DeviceRegistry {
       this.contactUnsaved = true;
       this.changes.emit({
         reasons: ["contact"],
-        ecus: [structuredClone(ecu)],
+        ecus: [ecu],
         inverters: [],
         removed: { ecus: [], inverters: [] },
       });
     } else {
-      // A write is under way: its change will carry this ECU as written.
+      // A write is under way: the ECU goes out with the next one, which holds it as it is now.
       this.changes.mark("contact", [ecu.id]);
+      this.persist();
     }
   }
 
@@ -281,9 +282,9 @@ export class DeviceRegistry {
     this.contactUnsaved = false;
     void this.file
       .write(() => {
-        this.changes.take(this.state);
+        this.changes.take();
         return JSON.stringify(this.state);
       })
-      .then(() => this.changes.deliver());
+      .then(() => this.changes.deliver(this.state));
   }
 }

@@ -112,12 +112,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     }
     for (const ecu of change.ecus) {
       if (ecu.model === null) continue;
-      // The ECU's message counts its inverters: the written copies where this change has them.
-      const written = change.inverters.filter((inv) => inv.ecuId === ecu.id);
-      const others = devices
-        .inverters(ecu.id)
-        .filter((inv) => !written.some((w) => w.uid === inv.uid));
-      publisher.publishEcu(ecu, [...written, ...others]);
+      publisher.publishEcu(ecu, devices.inverters(ecu.id));
       watch(topics.ecuConfig(ecu.id));
     }
   }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { test } from "node:test";
-import { LOG_EVERY_NTH_REFUSAL, LOG_FIRST_REFUSALS } from "../../src/proxy/exchangeLog.js";
 import { MAX_PENDING_FRAMES } from "../../src/proxy/connectionTable.js";
+import { LOG_EVERY_NTH_REFUSAL, LOG_FIRST_REFUSALS } from "../../src/proxy/exchangeLog.js";
 import { ProxyServer } from "../../src/proxy/server.js";
 import { ECU_ID, UPLOAD_ANSWER, uploadWire } from "../helpers/fixtures.js";
 import { captureLogs, waitFor } from "../helpers/logs.js";
