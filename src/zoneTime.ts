@@ -55,8 +55,15 @@ export function epochToIso(epochMs: number, zone: string): string {
   return memoized(isoMemo, zone, Math.floor(epochMs / 1000), () => dayjs(epochMs).format());
 }
 
+const epochMemo = new Map<string, { timestamp: string; ms: number }>();
+
 /** The instant an ECU timestamp names when read in the zone (NaN for a malformed one). */
 export function ecuTimestampToEpoch(ecuTimestamp: string, zone: string): number {
+  // A resent round, and the log line about a round, ask again for the same timestamp.
+  const hit = epochMemo.get(zone);
+  if (hit && hit.timestamp === ecuTimestamp) return hit.ms;
   useZone(zone);
-  return dayjs(ecuTimestamp).valueOf();
+  const ms = dayjs(ecuTimestamp).valueOf();
+  epochMemo.set(zone, { timestamp: ecuTimestamp, ms });
+  return ms;
 }

@@ -6,7 +6,7 @@
  * the outcome reports (uploadLog.ts).
  */
 import type { Inverter, UploadMessage } from "../protocol/types.js";
-import { addEnergy, type CountVerdict, claimRound } from "./counters.js";
+import { addEnergy, alreadyCounted, type CountVerdict, claimRound } from "./counters.js";
 import { type RoundFreshness, roundFreshness } from "./freshness.js";
 import { applyLifetime, type LifetimeVerdict } from "./lifetime.js";
 import {
@@ -180,6 +180,11 @@ export function applyUpload(
   });
   if (outcome.freshness === "ahead") {
     ecu.aheadRounds += 1;
+    return outcome;
+  }
+  if (outcome.freshness !== "live" && alreadyCounted(ecu, roundS)) {
+    // A resend (the ECU missed an answer): nothing new in it.
+    outcome.count = "duplicate";
     return outcome;
   }
 

@@ -27,6 +27,12 @@ function insertionIndex<T>(sorted: T[], key: (item: T) => string | number, value
   return lo;
 }
 
+/** The round was counted already (a resend): nothing to add. */
+export function alreadyCounted(ecu: EcuDevice, roundS: number): boolean {
+  const counted = ecu.countedRounds;
+  return counted[insertionIndex(counted, (s) => s, roundS)] === roundS;
+}
+
 /**
  * Claims a round for counting. On `counted` the round is recorded (and today's list gains it
  * when it is dated today); `gapS` is the time since the ECU's previous counted round (null for

@@ -110,9 +110,12 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       publisher.publishInverter(inv);
       watch(topics.inverterConfig(inv.uid));
     }
+    // A contact moves only the ECU's state message; discovery and availability are unchanged.
+    const contactOnly = change.reasons.length === 1 && change.reasons[0] === "contact";
     for (const ecu of change.ecus) {
       if (ecu.model === null) continue;
-      publisher.publishEcu(ecu, devices.inverters(ecu.id));
+      if (contactOnly) publisher.publishEcuState(ecu, devices.inverters(ecu.id));
+      else publisher.publishEcu(ecu, devices.inverters(ecu.id));
       watch(topics.ecuConfig(ecu.id));
     }
   }
