@@ -6,64 +6,52 @@ import { useZone } from "./zone.js";
  * zone the process's local time (zone.ts: Intl formatters would cost ~8 MiB), so dayjs' local
  * mode gives the zone's wall time and offset.
  *
- * The last answer per zone is kept for one time bucket: each upload asks up to three times, and
- * zone offsets change only on whole minutes, so every instant of one UTC minute has the same
- * local date, and of one second the same ISO text.
+ * The last answer per zone and function is kept: each upload asks several times, and the same
+ * round's timestamp is converted again for every state message until the next round. Zone
+ * offsets change only on whole minutes, so every instant of one UTC minute has the same local
+ * date, and of one second the same ISO text: instants are keyed by that bucket.
  */
-interface Memo {
-  bucket: number;
-  text: string;
+interface Memo<K, V> {
+  key: K;
+  value: V;
 }
-const dateMemo = new Map<string, Memo>();
-const isoMemo = new Map<string, Memo>();
 
-function memoized(memo: Map<string, Memo>, zone: string, bucket: number, make: () => string) {
-  const hit = memo.get(zone);
-  if (hit && hit.bucket === bucket) return hit.text;
-  useZone(zone);
-  const text = make();
-  memo.set(zone, { bucket, text });
-  return text;
+function memoizer<K, V>(convert: (key: K) => V): (key: K, zone: string) => V {
+  const last = new Map<string, Memo<K, V>>();
+  return (key, zone) => {
+    const hit = last.get(zone);
+    if (hit && hit.key === key) return hit.value;
+    useZone(zone);
+    const value = convert(key);
+    last.set(zone, { key, value });
+    return value;
+  };
 }
+
+const dateOfMinute = memoizer((minute: number) => dayjs(minute * 60_000).format("YYYY-MM-DD"));
+const isoOfSecond = memoizer((second: number) => dayjs(second * 1000).format());
+const isoOfTimestamp = memoizer((timestamp: string) => dayjs(timestamp).format());
+const epochOfTimestamp = memoizer((timestamp: string) => dayjs(timestamp).valueOf());
 
 /** `YYYY-MM-DD` of an instant in the given IANA zone: the "today" that energy counters use. */
 export function localDate(epochMs: number, zone: string): string {
-  return memoized(dateMemo, zone, Math.floor(epochMs / 60_000), () =>
-    dayjs(epochMs).format("YYYY-MM-DD"),
-  );
+  return dateOfMinute(Math.floor(epochMs / 60_000), zone);
 }
-
-const timestampMemo = new Map<string, { timestamp: string; text: string }>();
 
 /**
  * An ECU timestamp (local wall time, no zone) as ISO-8601 with the zone's offset, which Home
  * Assistant requires for `timestamp` sensors (addon_conventions §6).
  */
 export function ecuTimestampToIso(ecuTimestamp: string, zone: string): string {
-  // The same round's timestamp is published again and again (every state message until the
-  // next round): remember the last conversion per zone.
-  const hit = timestampMemo.get(zone);
-  if (hit && hit.timestamp === ecuTimestamp) return hit.text;
-  useZone(zone);
-  const text = dayjs(ecuTimestamp).format();
-  timestampMemo.set(zone, { timestamp: ecuTimestamp, text });
-  return text;
+  return isoOfTimestamp(ecuTimestamp, zone);
 }
 
 /** An instant as ISO-8601 with the zone's offset. */
 export function epochToIso(epochMs: number, zone: string): string {
-  return memoized(isoMemo, zone, Math.floor(epochMs / 1000), () => dayjs(epochMs).format());
+  return isoOfSecond(Math.floor(epochMs / 1000), zone);
 }
-
-const epochMemo = new Map<string, { timestamp: string; ms: number }>();
 
 /** The instant an ECU timestamp names when read in the zone (NaN for a malformed one). */
 export function ecuTimestampToEpoch(ecuTimestamp: string, zone: string): number {
-  // A resent round, and the log line about a round, ask again for the same timestamp.
-  const hit = epochMemo.get(zone);
-  if (hit && hit.timestamp === ecuTimestamp) return hit.ms;
-  useZone(zone);
-  const ms = dayjs(ecuTimestamp).valueOf();
-  epochMemo.set(zone, { timestamp: ecuTimestamp, ms });
-  return ms;
+  return epochOfTimestamp(ecuTimestamp, zone);
 }

@@ -16,25 +16,12 @@ import type { DeviceChange } from "../../src/devices/changes.js";
 import type { DevicesState } from "../../src/devices/model.js";
 import { DeviceRegistry } from "../../src/devices/registry.js";
 import { isDevicesState } from "../../src/devices/stateFile.js";
-import type { Message } from "../../src/protocol/types.js";
-import type { Exchange } from "../../src/proxy/exchange.js";
+import { exchangeOf } from "../helpers/haHarness.js";
 import { captureLogs } from "../helpers/logs.js";
 import { amsterdam, devicesConfig, ECU, plusMinutes, type RoundSpec, upload } from "./rounds.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const tempDir = () => mkdtempSync(join(tmpdir(), "devices-"));
-
-function exchange(message: Message, at: number): Exchange {
-  return {
-    receivedAt: at,
-    port: 8995,
-    remote: "127.0.0.1",
-    frame: Buffer.alloc(0),
-    message,
-    answer: null,
-    answeredBy: "proxy",
-  };
-}
 
 class Rig {
   now: number;
@@ -63,7 +50,7 @@ class Rig {
   }
   send(spec: RoundSpec, delayMs = 3000): void {
     this.now = amsterdam(spec.timestamp) + delayMs;
-    this.registry.handleExchange(exchange(upload(spec), this.now));
+    this.registry.handleExchange(exchangeOf(upload(spec), this.now));
   }
   async settle(): Promise<void> {
     await this.registry.stop();
@@ -205,7 +192,7 @@ test("an upload takes the place of an ECU known only from polls when max_ecus is
   const rig = new Rig(tempDir(), "2026-12-03T12:00:00", {
     limits: { maxEcus: 1, maxInvertersPerEcu: 100 },
   });
-  rig.registry.handleExchange(exchange({ type: "control_poll", ecuId: "216000099999" }, rig.now));
+  rig.registry.handleExchange(exchangeOf({ type: "control_poll", ecuId: "216000099999" }, rig.now));
   assert.equal(rig.registry.ecus[0]?.id, "216000099999");
   rig.send({ timestamp: "2026-12-03T12:00:00", inverters: PANELS(100) });
   assert.deepEqual(

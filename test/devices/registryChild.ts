@@ -5,7 +5,7 @@
  */
 import { DeviceRegistry } from "../../src/devices/registry.js";
 import { createLogger } from "../../src/log.js";
-import type { Exchange } from "../../src/proxy/exchange.js";
+import { exchangeOf } from "../helpers/haHarness.js";
 import { amsterdam, devicesConfig, plusMinutes, upload } from "./rounds.js";
 
 const [dataDir, start, count] = process.argv.slice(2);
@@ -26,16 +26,7 @@ for (let i = 0; i < Number(count); i++) {
     lifetimeKWh: 1000 + i * 0.1,
     inverters: [{ uid: "408000000001", panels: [{ powerW: 120 }, { powerW: 118 }] }],
   });
-  const exchange: Exchange = {
-    receivedAt: now,
-    port: 8995,
-    remote: "127.0.0.1",
-    frame: Buffer.alloc(0),
-    message,
-    answer: null,
-    answeredBy: "proxy",
-  };
-  registry.handleExchange(exchange);
+  registry.handleExchange(exchangeOf(message, now));
   await new Promise((r) => setTimeout(r, 2));
 }
 setInterval(() => {}, 1000);
