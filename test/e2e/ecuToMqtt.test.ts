@@ -65,7 +65,11 @@ test("the captured upload over TCP is answered, then published to Home Assistant
   const frame = Buffer.concat([captureFrame({ timestamp }), Buffer.from("\n")]);
   const answer = await ecuExchange(port, frame, { expectBytes: 17 });
   assert.equal(answer.toString("latin1"), `101${timestamp}`);
-  await watch.waitFor(() => watch.last(QS1_STATE) !== undefined, "inverter state");
+  // The inverters' states go out before their ECU's (its message counts them).
+  await watch.waitFor(
+    () => watch.json(QS1_STATE) !== undefined && watch.json(ECU_STATE) !== undefined,
+    "inverter and ECU states",
+  );
   assert.deepEqual(watch.json(ECU_CONFIG_TOPIC), ECU_CONFIG);
   assert.deepEqual(watch.json(QS1_CONFIG_TOPIC), QS1_CONFIG);
   const ecu = watch.json(ECU_STATE) as Record<string, unknown>;

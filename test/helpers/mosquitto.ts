@@ -4,7 +4,7 @@
  * Every broker still running when the process exits is killed.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { canConnect, freePort } from "./tcp.js";
@@ -12,10 +12,29 @@ import { canConnect, freePort } from "./tcp.js";
 export { freePort };
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
+/**
+ * Brokers take ports below the kernel's ephemeral range (32768–60999 here), where no test's
+ * `freePort()` or client socket lands, each test process from its own stretch: a broker that
+ * restarts on its port (outage tests) must not find another file's broker there, nor another
+ * file's broker find its port while it is down.
+ */
+const PORT_BASE = 20_000;
+const PORT_SPAN = 12_000;
+let portsTaken = 0;
+function brokerPort(): number {
+  return PORT_BASE + ((process.pid * 37 + portsTaken++ * 7919) % PORT_SPAN);
+}
 const live = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
+
+/** Whether the log, since the broker's latest start, says it listens on `port`. */
+function ownsPort(logFile: string, port: number): boolean {
+  const text = readFileSync(logFile, "utf8");
+  const lastStart = text.lastIndexOf("starting");
+  return text.slice(Math.max(lastStart, 0)).includes(`listen socket on port ${port}.`);
+}
 
 export class Mosquitto {
   private child: ChildProcess | null = null;
@@ -37,9 +56,9 @@ export class Mosquitto {
         auth.password,
       ]);
     }
-    // Another test file may grab the free port before mosquitto binds it: try a few ports.
+    // Another test file's broker may hold the port: try a few.
     for (let attempt = 1; ; attempt++) {
-      const broker = new Mosquitto(await freePort(), dir);
+      const broker = new Mosquitto(brokerPort(), dir);
       writeFileSync(
         join(dir, "mosquitto.conf"),
         [
@@ -85,9 +104,12 @@ export class Mosquitto {
       if (this.child === child) this.child = null;
     });
     const deadline = Date.now() + 5000;
+    const logFile = join(this.dir, "mosquitto.log");
     while (Date.now() < deadline) {
-      if (exited) throw new Error(`mosquitto exited at start; see ${this.dir}/mosquitto.log`);
-      if (await canConnect(this.port)) return;
+      if (exited) throw new Error(`mosquitto exited at start; see ${logFile}`);
+      // Accepting connections is not enough: another broker could hold the port. Ours says
+      // in its log that it opened it.
+      if ((await canConnect(this.port)) && ownsPort(logFile, this.port)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
     await this.stop();
