@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
-import type { Logger } from "../log.js";
+import { describeError, type Logger } from "../log.js";
 
 /** Broker settings as resolved from options or the Supervisor; no host → no MQTT at all. */
 export interface MqttSettings {
@@ -33,21 +33,6 @@ export interface MqttLinkOptions {
 }
 
 const STOP_TIMEOUT_MS = 800;
-
-/**
- * A connection error's reason, never empty: Node reports a refused dual-stack connect as an
- * AggregateError with an empty message and the reasons in `errors`.
- */
-export function errorReason(err: unknown): string {
-  const e = err as { message?: unknown; code?: unknown; name?: unknown; errors?: unknown };
-  if (typeof e?.message === "string" && e.message !== "") return e.message;
-  if (Array.isArray(e?.errors) && e.errors.length > 0) {
-    return [...new Set(e.errors.map(errorReason))].join("; ");
-  }
-  if (typeof e?.code === "string") return e.code;
-  if (typeof e?.name === "string" && e.name !== "") return e.name;
-  return String(err) || "unknown error";
-}
 
 export class MqttLink {
   private client: MqttClient | null = null;
@@ -121,7 +106,7 @@ export class MqttLink {
     client.on("error", (err) => {
       // Logged once per outage; mqtt.js retries by itself.
       const level = this.failures <= 1 ? "warn" : "debug";
-      const reason = errorReason(err);
+      const reason = describeError(err);
       this.log[level]({ err: { message: reason } }, `MQTT connection error: ${reason}`);
     });
     client.on("message", (topic, payload) => {
@@ -147,7 +132,7 @@ export class MqttLink {
     const client = this.client;
     if (!client?.connected || topics.length === 0) return;
     client.subscribe([...topics], { qos: 1 }, (err) => {
-      if (err) this.log.debug({ err: { message: errorReason(err) } }, "MQTT subscribe failed");
+      if (err) this.log.debug({ err: { message: describeError(err) } }, "MQTT subscribe failed");
     });
   }
 
