@@ -25,7 +25,7 @@ export interface DeviceChange {
 
 export type ChangeListener = (change: DeviceChange) => void;
 
-interface Taken {
+export interface Taken {
   reasons: ChangeReason[];
   ecus: string[];
   inverters: string[];
@@ -81,37 +81,48 @@ export class DeviceChanges {
     this.pending.reasons.add("removed");
   }
 
-  /** Called as the state is rendered for a write: what is pending goes with that write. */
-  take(): void {
+  /**
+   * Called as the state is rendered for a write: what is pending goes with that write. The
+   * token it returns is handed back to `deliver` once that write is on disk.
+   */
+  take(): Taken | undefined {
     const p = this.pending;
     this.pending = noPending();
-    if (p.reasons.size > 0) {
-      this.written.push({
-        reasons: [...p.reasons],
-        ecus: [...p.ecus],
-        inverters: [...p.inverters],
-        removed: p.removed,
-      });
-    }
+    if (p.reasons.size === 0) return undefined;
+    const taken: Taken = {
+      reasons: [...p.reasons],
+      ecus: [...p.ecus],
+      inverters: [...p.inverters],
+      removed: p.removed,
+    };
+    this.written.push(taken);
+    return taken;
   }
 
-  /** Called once the write is on disk: tells the listeners what it holds. */
-  deliver(state: DevicesState): void {
-    const again = this.pending;
-    for (const taken of this.written.splice(0)) {
-      this.emit({
-        reasons: taken.reasons,
-        ecus: taken.ecus.flatMap((id) => {
-          const ecu = state.ecus[id];
-          return ecu && !again.ecus.has(id) ? [ecu] : [];
-        }),
-        inverters: taken.inverters.flatMap((uid) => {
-          const inv = state.inverters[uid];
-          return inv && !again.inverters.has(uid) ? [inv] : [];
-        }),
-        removed: taken.removed,
-      });
-    }
+  /**
+   * Called once the write that took `taken` is on disk: tells the listeners what it holds. A
+   * device changed since that write rendered — pending, or taken by a later write still under
+   * way — is left to the write that holds its newer values.
+   */
+  deliver(taken: Taken, state: DevicesState): void {
+    const at = this.written.indexOf(taken);
+    if (at < 0) return;
+    this.written.splice(at, 1);
+    const later = this.written.slice(at);
+    const changedSince = (kind: "ecus" | "inverters", id: string): boolean =>
+      this.pending[kind].has(id) || later.some((t) => t[kind].includes(id));
+    this.emit({
+      reasons: taken.reasons,
+      ecus: taken.ecus.flatMap((id) => {
+        const ecu = state.ecus[id];
+        return ecu && !changedSince("ecus", id) ? [ecu] : [];
+      }),
+      inverters: taken.inverters.flatMap((uid) => {
+        const inv = state.inverters[uid];
+        return inv && !changedSince("inverters", uid) ? [inv] : [];
+      }),
+      removed: taken.removed,
+    });
   }
 
   emit(change: DeviceChange): void {

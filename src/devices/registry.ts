@@ -14,7 +14,7 @@ import type { UploadMessage } from "../protocol/types.js";
 import type { Exchange } from "../proxy/exchange.js";
 import { ecuTimestampToEpoch, localDate } from "../zoneTime.js";
 import { applyUpload, type DeviceLimits } from "./applyUpload.js";
-import { type ChangeListener, type ChangeReason, DeviceChanges } from "./changes.js";
+import { type ChangeListener, type ChangeReason, DeviceChanges, type Taken } from "./changes.js";
 import { rollover } from "./midnight.js";
 import {
   type DevicesState,
@@ -280,11 +280,16 @@ export class DeviceRegistry {
   /** Writes the state; once written, tells the listeners what changed, as written. */
   private persist(): void {
     this.contactUnsaved = false;
+    // Coalesced writes render once, with the newest caller's function: the caller whose
+    // function rendered delivers what that write took.
+    let taken: Taken | undefined;
     void this.file
       .write(() => {
-        this.changes.take();
+        taken = this.changes.take();
         return JSON.stringify(this.state);
       })
-      .then(() => this.changes.deliver(this.state));
+      .then(() => {
+        if (taken) this.changes.deliver(taken, this.state);
+      });
   }
 }
