@@ -36,15 +36,14 @@ export interface UploadContext {
   roundAtMs: number;
   /** Option offline_after_minutes, in ms: older rounds are backlog. */
   liveWindowMs: number;
-  limits: DeviceLimits;
+  /** Option max_inverters_per_ecu (which ECUs are tracked at all is the registry's call). */
+  maxInvertersPerEcu: number;
   /** Option weak_panel_percent ÷ 100 (0: no weak-panel flags). */
   weakRatio: number;
 }
 
 export interface UploadOutcome {
   ecuId: string;
-  /** Set when the ECU is not tracked at all (max_ecus reached). */
-  refused?: "max_ecus";
   freshness: RoundFreshness;
   count: CountVerdict | "not_counted";
   /** The ECU or an inverter record was created. */
@@ -73,13 +72,13 @@ function inverterRecord(
   ecuId: string,
   inv: Inverter,
   nowMs: number,
-  limits: DeviceLimits,
+  maxInvertersPerEcu: number,
   ecuInverterCount: { n: number },
 ): { rec: InverterDevice; created: boolean } | undefined {
   let rec = state.inverters[inv.uid];
   const created = rec === undefined || rec.ecuId !== ecuId;
   if (created) {
-    if (ecuInverterCount.n >= limits.maxInvertersPerEcu) return undefined;
+    if (ecuInverterCount.n >= maxInvertersPerEcu) return undefined;
     ecuInverterCount.n += 1;
   }
   if (!rec) {
@@ -127,12 +126,12 @@ export function markSilent(rec: InverterDevice): void {
 function plausiblePower(
   models: readonly string[],
   upload: UploadMessage,
-  limits: DeviceLimits,
+  maxInvertersPerEcu: number,
 ): { powerW: number | null; refused?: { powerW: number; maxW: number } } {
   const powerW = upload.ecu.powerW;
   // The decoder found no plausible reading (its notes say why).
   if (powerW === null) return { powerW: null };
-  const online = Math.min(upload.ecu.invertersOnline, limits.maxInvertersPerEcu);
+  const online = Math.min(upload.ecu.invertersOnline, maxInvertersPerEcu);
   const maxW = maxEcuPowerW(models, online);
   if (!Number.isFinite(powerW) || powerW < 0 || powerW > maxW) {
     return { powerW: null, refused: { powerW, maxW } };
@@ -158,10 +157,6 @@ export function applyUpload(
   };
   let ecu = state.ecus[id];
   if (!ecu) {
-    if (Object.keys(state.ecus).length >= ctx.limits.maxEcus) {
-      outcome.refused = "max_ecus";
-      return outcome;
-    }
     ecu = newEcu(id);
     state.ecus[id] = ecu;
     outcome.created = true;
@@ -199,7 +194,7 @@ export function applyUpload(
       outcome.implausible.push({ uid: inv.uid, reason });
       continue;
     }
-    const found = inverterRecord(state, id, inv, ctx.nowMs, ctx.limits, count);
+    const found = inverterRecord(state, id, inv, ctx.nowMs, ctx.maxInvertersPerEcu, count);
     if (!found) {
       outcome.overLimit.push(inv.uid);
       continue;
@@ -211,7 +206,7 @@ export function applyUpload(
 
   const siblings = invertersOf(state, id);
   const models = siblings.map((inv) => inv.model);
-  const power = plausiblePower(models, upload, ctx.limits);
+  const power = plausiblePower(models, upload, ctx.maxInvertersPerEcu);
   if (power.refused) outcome.powerRefused = power.refused;
 
   if (outcome.freshness === "live") {
@@ -219,7 +214,7 @@ export function applyUpload(
     ecu.lastUploadAt = ctx.nowMs;
     ecu.online = true;
     ecu.powerW = power.powerW;
-    ecu.invertersOnline = Math.min(upload.ecu.invertersOnline, ctx.limits.maxInvertersPerEcu);
+    ecu.invertersOnline = Math.min(upload.ecu.invertersOnline, ctx.maxInvertersPerEcu);
     const kWh = upload.ecu.lifetimeEnergyKWh;
     if (Number.isFinite(kWh) && kWh >= 0) {
       outcome.lifetime = applyLifetime(ecu, kWh, roundS, maxEcuPowerW(models, ecu.invertersOnline));

@@ -134,11 +134,6 @@ export class DeviceRegistry {
     return localDate(this.now(), this.config.zone);
   }
 
-  /** The state file is written: what readers were told is what it holds. */
-  get settled(): boolean {
-    return this.file.idle;
-  }
-
   // ---- inputs --------------------------------------------------------------------------------
 
   /** Never throws and never waits: disk work happens in the background. */
@@ -256,19 +251,20 @@ export class DeviceRegistry {
     const today = localDate(now, this.config.zone);
     if (rollover(this.state, today)) this.touchAll("midnight");
     const id = upload.ecu.id;
-    if (!this.state.ecus[id] && !this.ecuFor(id, true)) return;
+    const isNew = this.state.ecus[id] === undefined;
+    if (isNew && !this.ecuFor(id, true)) return;
     const outcome = applyUpload(this.state, upload, {
       nowMs: now,
       today,
       roundAtMs: ecuTimestampToEpoch(upload.ecu.timestamp, this.config.zone),
       liveWindowMs: this.config.offlineAfterMs,
-      limits: { ...this.config.limits, maxEcus: Number.POSITIVE_INFINITY },
+      maxInvertersPerEcu: this.config.limits.maxInvertersPerEcu,
       weakRatio: this.config.weakRatio,
     });
     const ecu = this.state.ecus[id];
     this.uploadLog.report(upload, outcome, now, ecu?.lifetimeEnergyKWh);
     if (!ecu) return;
-    if (outcome.freshness !== "live" && outcome.count !== "counted" && !outcome.created) {
+    if (outcome.freshness !== "live" && outcome.count !== "counted" && !outcome.created && !isNew) {
       // A round already taken, or refused: only the contact time moved.
       this.noteContact(ecu);
       return;

@@ -19,7 +19,7 @@ function apply(
     today: localDate(nowMs, ZONE),
     roundAtMs: ecuTimestampToEpoch(spec.timestamp, ZONE),
     liveWindowMs: 15 * 60_000,
-    limits: { maxEcus: 16, maxInvertersPerEcu: 100 },
+    maxInvertersPerEcu: 100,
     weakRatio: 0.25,
     ...extra,
   });
@@ -221,7 +221,7 @@ test("max_inverters_per_ecu: inverters beyond the limit are not tracked", () => 
     panels: [{ powerW: 10 }, { powerW: 10 }],
   }));
   const outcome = apply(state, { timestamp: NOON, inverters }, NOON, {
-    limits: { maxEcus: 16, maxInvertersPerEcu: 3 },
+    maxInvertersPerEcu: 3,
   });
   assert.equal(Object.keys(state.inverters).length, 3);
   assert.deepEqual(outcome.overLimit, ["408000000003", "408000000004"]);

@@ -16,7 +16,7 @@ function apply(state: DevicesState, timestamp: string, inverters: InverterRound[
     today: localDate(nowMs, ZONE),
     roundAtMs,
     liveWindowMs: 15 * 60_000,
-    limits: { maxEcus: 16, maxInvertersPerEcu: 100 },
+    maxInvertersPerEcu: 100,
     weakRatio: 0.25,
   });
 }

@@ -74,7 +74,7 @@ function produce(upload: UploadMessage): Produced[] {
     today: upload.ecu.timestamp.slice(0, 10),
     roundAtMs,
     liveWindowMs: config.offlineAfterMs,
-    limits: config.limits,
+    maxInvertersPerEcu: config.limits.maxInvertersPerEcu,
     weakRatio: config.weakRatio,
   });
   const out: Produced[] = [];
