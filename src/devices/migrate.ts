@@ -3,14 +3,11 @@
  * Home Assistant bridge's `state.json` (version 1: devices and today's counters) and the status
  * page's `status.json` (its own copy of the devices, the unknown kinds, today's chart).
  */
+import { isObject, type Json } from "./json.js";
 import type { DevicesState, EcuDevice, InverterDevice } from "./model.js";
 import { newChannel, newEcu } from "./model.js";
 import { roundDate, roundSeconds } from "./roundTime.js";
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/;

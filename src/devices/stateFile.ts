@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { readIfExists } from "../atomicFile.js";
 import type { Logger } from "../log.js";
+import { isObject } from "./json.js";
 import { migrateFromV1 } from "./migrate.js";
 import { type DevicesState, emptyState } from "./model.js";
 
@@ -14,9 +15,6 @@ export const STATE_FILE = "state.json";
 /** The 0.2.0 status page's own copy of the devices; merged into state.json, then removed. */
 export const LEGACY_STATUS_FILE = "status.json";
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 const isNumOrNull = (v: unknown): boolean => v === null || isNum(v);
 const isStrOrNull = (v: unknown): boolean => v === null || typeof v === "string";
