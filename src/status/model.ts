@@ -184,6 +184,7 @@ export class StatusModel {
     const devices = this.config.devices;
     const today = devices.today();
     const ecus = devices.ecus.map((ecu): EcuStatus => {
+      const tracked = devices.inverters(ecu.id);
       const raw = this.rawRecords.get(ecu.id) ?? [];
       return {
         id: ecu.id,
@@ -205,8 +206,8 @@ export class StatusModel {
           .filter(([ts, w]) => ts.startsWith(today) && w !== null)
           .map(([ts, w]) => ({ t: ts.slice(11, 16), w: w as number })),
         inverters: [
-          ...devices.inverters(ecu.id).map(inverterView),
-          ...raw.filter((r) => !devices.inverters(ecu.id).some((i) => i.uid === r.uid)),
+          ...tracked.map(inverterView),
+          ...raw.filter((r) => !tracked.some((i) => i.uid === r.uid)),
         ],
         unknownKinds: [...ecu.unknownKinds],
       };
