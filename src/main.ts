@@ -69,6 +69,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
   mkdirSync(config.dataDir, { recursive: true });
   const mode = proxyMode(options);
   const status = statusSettings(options);
+  const mqtt = config.mqtt ?? mqttSettingsFromOptions(options);
   log.info(
     { mode, timezone: status.timezone, dataDir: config.dataDir },
     `starting APsystems ECU proxy (${mode})`,
@@ -101,7 +102,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
   });
   const bridge = createHomeAssistantBridge({
     ...homeAssistantConfig(options),
-    settings: config.mqtt ?? mqttSettingsFromOptions(options),
+    settings: mqtt,
     devices,
     logger,
   });
@@ -138,7 +139,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
         onExchange: (listener) => server.onExchange(listener),
         ...(ema ? { ema: () => emaSummary(ema.stats) } : {}),
         homeAssistant: () => ({
-          configured: (config.mqtt ?? mqttSettingsFromOptions(options)) !== undefined,
+          configured: mqtt !== undefined,
           connected: bridge.connected,
           since: bridge.since,
           lastPublishAt: bridge.lastPublishAt,

@@ -59,7 +59,5 @@ export function statusSettings(options: Options) {
     mode: proxyMode(options),
     timezone: effectiveTimezone(options),
     captureMaxBytes: options.capture_max_kib * 1024,
-    allowedEcuIds: options.allowed_ecu_ids,
-    offlineAfterMs: options.offline_after_minutes * 60_000,
   };
 }
