@@ -14,7 +14,9 @@ import {
   statusSettings,
 } from "./options/parts.js";
 import type { Options } from "./options/schema.js";
-import { allowListed } from "./proxy/allowList.js";
+import { noCommandsAnswer } from "./protocol/answers/controlPoll.js";
+import { allowedEcu, allowListed } from "./proxy/allowList.js";
+import { type AnswerServices, createLocalResponder } from "./proxy/responder.js";
 import { ProxyServer } from "./proxy/server.js";
 import type { StatusAccess } from "./status/access.js";
 import type { RunningStatusPage } from "./status/index.js";
@@ -83,22 +85,36 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
         ...forwarderSettings(options),
         logger,
         listeningPorts: (): number[] => server.boundPorts,
+        local: (request) => local(request),
+        // EMA confirmed the round to the ECU: keep it too (its verdict changes nothing now).
+        onEmaAnswered: (request) => {
+          if (request.message.type === "upload")
+            void services.storeUpload(request.message, request);
+        },
         ...(config.emaUpstreamPort ? { upstreamPort: config.emaUpstreamPort } : {}),
       })
     : undefined;
   if (ema) log.info(ema.describe());
 
+  const devices = new DeviceRegistry({
+    ...devicesConfig(options),
+    dataDir: config.dataDir,
+    logger,
+  });
+  const allowed = allowedEcu(options.allowed_ecu_ids);
+  const services: AnswerServices = {
+    // An ECU left out by allowed_ecu_ids is answered as before but not tracked: nothing to store.
+    storeUpload: (upload) =>
+      allowed(upload.ecu.id) ? devices.acceptUpload(upload) : Promise.resolve({ confirm: true }),
+    controlAnswer: (poll) => noCommandsAnswer(poll.ecuId),
+  };
+  const local = createLocalResponder(services);
   const server = new ProxyServer({
     host: config.host,
     ports: config.ports,
     ...serverLimits(options),
     logger,
-    ...(ema ? { responder: ema.responder } : {}),
-  });
-  const devices = new DeviceRegistry({
-    ...devicesConfig(options),
-    dataDir: config.dataDir,
-    logger,
+    responder: ema ? ema.responder : local,
   });
   const bridge = createHomeAssistantBridge({
     ...homeAssistantConfig(options),

@@ -12,8 +12,9 @@ import type { Logger } from "../log.js";
 import { messageEcuId } from "../protocol/ecuId.js";
 import type { UploadMessage } from "../protocol/types.js";
 import type { Exchange } from "../proxy/exchange.js";
+import type { UploadVerdict } from "../proxy/responder.js";
 import { ecuTimestampToEpoch, localDate } from "../zoneTime.js";
-import { applyUpload, type DeviceLimits } from "./applyUpload.js";
+import { applyUpload, type DeviceLimits, type UploadOutcome } from "./applyUpload.js";
 import { type ChangeListener, type ChangeReason, DeviceChanges, type Taken } from "./changes.js";
 import { rollover } from "./midnight.js";
 import {
@@ -22,11 +23,11 @@ import {
   emptyState,
   type InverterDevice,
   invertersOf,
-  newEcu,
 } from "./model.js";
 import { expireOffline } from "./offline.js";
 import { type DeviceIds, findStale, forget } from "./stale.js";
 import { finishMigration, loadState, STATE_FILE } from "./stateFile.js";
+import { trackedEcu } from "./tracked.js";
 import { UploadLog } from "./uploadLog.js";
 
 export type { DeviceLimits } from "./applyUpload.js";
@@ -136,15 +137,27 @@ export class DeviceRegistry {
 
   // ---- inputs --------------------------------------------------------------------------------
 
-  /** Never throws and never waits: disk work happens in the background. */
+  /**
+   * Takes one upload (the server's responder calls this before it answers): resolves `confirm`
+   * once the round is on disk — the ECU deletes a round it sees confirmed — or with the reason
+   * the round must not be confirmed (dated ahead of the clock; the proxy stopping).
+   */
+  async acceptUpload(upload: UploadMessage): Promise<UploadVerdict> {
+    if (!this.running) return { confirm: false, reason: "the proxy is stopping" };
+    const taken = this.takeUpload(upload, this.now());
+    if (taken.outcome?.freshness === "ahead") {
+      return { confirm: false, reason: "round dated ahead of the clock" };
+    }
+    await taken.written;
+    return { confirm: true };
+  }
+
+  /** Exchanges other than uploads (those come through acceptUpload): contacts, unknown kinds. */
   handleExchange(exchange: Exchange): void {
     if (!this.running) return;
     try {
       const message = exchange.message;
-      if (message.type === "upload") {
-        this.takeUpload(message);
-        return;
-      }
+      if (message.type === "upload") return;
       const ecuId = messageEcuId(message);
       if (ecuId === undefined) return;
       const ecu = this.ecuFor(ecuId, false);
@@ -156,7 +169,7 @@ export class DeviceRegistry {
         this.persist();
         return;
       }
-      this.noteContact(ecu);
+      void this.noteContact(ecu);
     } catch (err) {
       this.log.error({ err }, "cannot apply exchange");
     }
@@ -200,28 +213,15 @@ export class DeviceRegistry {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  /**
-   * The record of an ECU, made when there is room. An upload may take the place of an ECU known
-   * only from polls (no model), so that made-up polls cannot lock a real ECU out.
-   */
+  /** The ECU's record, or undefined (logged) when max_ecus leaves no room for it. */
   private ecuFor(id: string, uploading: boolean): EcuDevice | undefined {
-    const known = this.state.ecus[id];
-    if (known) return known;
-    const ecus = Object.values(this.state.ecus);
-    if (ecus.length >= this.config.limits.maxEcus) {
-      const spare = uploading ? ecus.find((e) => e.model === null) : undefined;
-      if (!spare) {
-        this.uploadLog.refused(id);
-        return undefined;
-      }
-      delete this.state.ecus[spare.id];
-    }
-    const ecu = newEcu(id);
-    this.state.ecus[id] = ecu;
+    const ecu = trackedEcu(this.state, id, uploading, this.config.limits.maxEcus);
+    if (!ecu) this.uploadLog.refused(id);
     return ecu;
   }
 
-  private noteContact(ecu: EcuDevice): void {
+  /** Resolves once the state on disk holds everything before this contact (counters too). */
+  private noteContact(ecu: EcuDevice): Promise<void> {
     if (this.file.idle) {
       this.contactUnsaved = true;
       this.changes.emit({
@@ -230,11 +230,11 @@ export class DeviceRegistry {
         inverters: [],
         removed: { ecus: [], inverters: [] },
       });
-    } else {
-      // A write is under way: the ECU goes out with the next one, which holds it as it is now.
-      this.changes.mark("contact", [ecu.id]);
-      this.persist();
+      return Promise.resolve();
     }
+    // A write is under way: the ECU goes out with the next one, which holds it as it is now.
+    this.changes.mark("contact", [ecu.id]);
+    return this.persist();
   }
 
   private noteRemoved(removed: DeviceIds): void {
@@ -246,13 +246,19 @@ export class DeviceRegistry {
     this.changes.mark(reason, Object.keys(this.state.ecus), Object.keys(this.state.inverters));
   }
 
-  private takeUpload(upload: UploadMessage): void {
-    const now = this.now();
+  /**
+   * Applies an upload; `written` resolves once a write holding it is on disk (none is needed
+   * when nothing but contact times moved, or the ECU is not tracked).
+   */
+  private takeUpload(
+    upload: UploadMessage,
+    now: number,
+  ): { outcome?: UploadOutcome; written?: Promise<void> } {
     const today = localDate(now, this.config.zone);
     if (rollover(this.state, today)) this.touchAll("midnight");
     const id = upload.ecu.id;
     const isNew = this.state.ecus[id] === undefined;
-    if (isNew && !this.ecuFor(id, true)) return;
+    if (isNew && !this.ecuFor(id, true)) return {};
     const outcome = applyUpload(this.state, upload, {
       nowMs: now,
       today,
@@ -263,23 +269,25 @@ export class DeviceRegistry {
     });
     const ecu = this.state.ecus[id];
     this.uploadLog.report(upload, outcome, now, ecu?.lifetimeEnergyKWh);
-    if (!ecu) return;
+    if (!ecu) return { outcome };
     if (outcome.freshness !== "live" && outcome.count !== "counted" && !outcome.created && !isNew) {
       // A round already taken, or refused: only the contact time moved.
-      this.noteContact(ecu);
-      return;
+      return { outcome, written: this.noteContact(ecu) };
     }
     this.changes.mark("round", [id], outcome.inverters);
-    this.persist();
+    return { outcome, written: this.persist() };
   }
 
-  /** Writes the state; once written, tells the listeners what changed, as written. */
-  private persist(): void {
+  /**
+   * Writes the state; once written, tells the listeners what changed, as written. Resolves when
+   * that write is done.
+   */
+  private persist(): Promise<void> {
     this.contactUnsaved = false;
     // Coalesced writes render once, with the newest caller's function: the caller whose
     // function rendered delivers what that write took.
     let taken: Taken | undefined;
-    void this.file
+    return this.file
       .write(() => {
         taken = this.changes.take();
         return JSON.stringify(this.state);

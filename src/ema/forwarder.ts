@@ -2,7 +2,7 @@ import { networkInterfaces as osInterfaces } from "node:os";
 import type { Logger } from "../log.js";
 import { noCommandsAnswer } from "../protocol/answers/controlPoll.js";
 import type { AnswerSource } from "../proxy/exchange.js";
-import { localResponder, type Responder } from "../proxy/responder.js";
+import { localResponder, type Responder, type ResponderRequest } from "../proxy/responder.js";
 import { inspectControlAnswer, isFirmwareTransfer } from "./guard.js";
 import { RelayError, relay } from "./relay.js";
 import {
@@ -61,6 +61,16 @@ export interface EmaForwarderConfig {
   listeningPorts: () => number[];
   /** EMA port for a request that arrived on `localPort`; default: the same port. */
   upstreamPort?: (localPort: number) => number;
+  /**
+   * The local answers (proxy/responder.ts) the ECU gets when EMA does not answer or an answer is
+   * blocked; default: stateless (every upload confirmed, no commands).
+   */
+  local?: Responder;
+  /**
+   * EMA answered this request and its answer went to the ECU unchanged: an upload is then EMA's
+   * to keep, and the proxy stores it for itself in the background.
+   */
+  onEmaAnswered?: (request: ResponderRequest) => void;
   /** Replaces the DNS query to `dnsServer` (tests). */
   resolve?: HostResolver;
   /** This machine's interfaces (default `os.networkInterfaces()`). */
@@ -78,6 +88,7 @@ const DEFAULT_QUIET_MS = 150;
 
 export class EmaForwarder implements EmaStatus {
   readonly responder: Responder;
+  private readonly local: Responder;
   private readonly log: Logger;
   private readonly upstream: UpstreamAddress;
   private readonly upstreamPort: (localPort: number) => number;
@@ -107,6 +118,7 @@ export class EmaForwarder implements EmaStatus {
     this.upstreamPort = config.upstreamPort ?? ((port) => port);
     this.interfaces = config.networkInterfaces ?? osInterfaces;
     this.quietMs = config.quietMs ?? DEFAULT_QUIET_MS;
+    this.local = config.local ?? localResponder;
     this.responder = (request) => this.respond(request);
   }
 
@@ -134,10 +146,10 @@ export class EmaForwarder implements EmaStatus {
     return `forwarding to EMA at ${this.config.host}${via}; local answers when EMA does not answer within ${this.config.timeoutMs / 1000} s; ${blocking}`;
   }
 
-  private async respond(request: Parameters<Responder>[0]) {
+  private async respond(request: ResponderRequest) {
     const { frame, message, port } = request;
     if (this.config.blockFirmwareUpdates && isFirmwareTransfer(frame)) {
-      const local = await localResponder(request);
+      const local = await this.local(request);
       const what =
         message.type === "firmware_query" ? `firmware query for ${message.path}` : "ECU11 frame";
       this.log.info(
@@ -171,7 +183,7 @@ export class EmaForwarder implements EmaStatus {
           replacement = Buffer.concat(safe);
           by = "ema";
         } else {
-          const local = await localResponder(request);
+          const local = await this.local(request);
           replacement = local.answer;
           by = local.answeredBy;
         }
@@ -188,6 +200,7 @@ export class EmaForwarder implements EmaStatus {
         return this.answered(replacement, by);
       }
     }
+    this.config.onEmaAnswered?.(request);
     return this.answered(answer, "ema");
   }
 
@@ -235,16 +248,16 @@ export class EmaForwarder implements EmaStatus {
     ]).finally(() => clearTimeout(timer));
   }
 
-  private async fallback(request: Parameters<Responder>[0]) {
-    const local = await localResponder(request);
-    return this.answered(local.answer, local.answeredBy);
+  private async fallback(request: ResponderRequest) {
+    const local = await this.local(request);
+    return this.answered(local.answer, local.answeredBy, local.refused);
   }
 
-  private answered(answer: Buffer | null, answeredBy: AnswerSource) {
+  private answered(answer: Buffer | null, answeredBy: AnswerSource, refused?: string) {
     if (answer && answeredBy === "ema") this.state.answersFromEma++;
     else if (answer && answeredBy === "proxy") this.state.answersFromProxy++;
     this.changed();
-    return { answer, answeredBy };
+    return { answer, answeredBy, ...(refused !== undefined ? { refused } : {}) };
   }
 
   private reached(): void {

@@ -16,6 +16,13 @@ export const REFUSED_ID_LIMITS = {
 
 export type RefusedIdLimits = typeof REFUSED_ID_LIMITS;
 
+/** Whether an ECU id passes option allowed_ecu_ids (empty = every ECU). */
+export function allowedEcu(allowedIds: readonly string[]): (id: string) => boolean {
+  if (allowedIds.length === 0) return () => true;
+  const allowed = new Set(allowedIds);
+  return (id) => allowed.has(id);
+}
+
 /**
  * Wraps a listener so that only exchanges of allowed ECUs reach it (option allowed_ecu_ids;
  * empty = all). Other ECUs are still answered by the server — a neighbour's ECU that found this

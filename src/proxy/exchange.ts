@@ -20,6 +20,8 @@ export interface Exchange {
   message: DecodeResult;
   answer: Buffer | null;
   answeredBy: AnswerSource;
+  /** Left unconfirmed on purpose, and why (responder.ts): the connection was closed unanswered. */
+  refused?: string;
 }
 
 export type ExchangeListener = (exchange: Exchange) => void;

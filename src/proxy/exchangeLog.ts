@@ -118,6 +118,7 @@ export class ConnectionLog {
     frame: Buffer,
     answer: Buffer | null,
     answeredBy: AnswerSource,
+    refused?: string,
   ): void {
     const { owner, where } = this;
     if (owner.log.isLevelEnabled("debug")) {
@@ -126,7 +127,11 @@ export class ConnectionLog {
         "raw exchange",
       );
     }
-    const answerText = answer ? answer.toString("latin1").replace(/[^\x20-\x7e]/g, ".") : "none";
+    const answerText = answer
+      ? answer.toString("latin1").replace(/[^\x20-\x7e]/g, ".")
+      : refused !== undefined
+        ? `none (not confirmed: ${refused})`
+        : "none";
     if (message.type === "error") {
       this.log.warn({ code: message.code }, `rejected frame: ${message.detail}`);
       return;

@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import type { Logger } from "../log.js";
 import { decodeFrame } from "../protocol/decode.js";
 import { Framer } from "../protocol/framer.js";
@@ -11,6 +11,7 @@ import {
 } from "./connectionTable.js";
 import type { Exchange, ExchangeListener } from "./exchange.js";
 import { ExchangeLog } from "./exchangeLog.js";
+import { listenOn } from "./listen.js";
 import { localResponder, type Responder } from "./responder.js";
 
 export interface ProxyServerConfig {
@@ -32,9 +33,6 @@ export interface ProxyServerConfig {
 
 /** How long stop() lets in-flight answers finish before closing sockets. */
 const DRAIN_MS = 1000;
-
-/** Connections the kernel may hold for each port until the proxy takes them in. */
-const LISTEN_BACKLOG = 1024;
 
 /**
  * The TCP side: listens on every configured port, holds connections within the limits, cuts
@@ -100,25 +98,9 @@ export class ProxyServer {
 
   async start(): Promise<void> {
     for (const port of this.config.ports) {
-      // The bound port, read once: server.address() per connection showed in the profile.
-      let boundPort = port;
-      const server = createServer((socket) => this.accept(socket, boundPort));
-      // Node's own cap, per port, closes without a word: set above ours, which logs and makes
-      // room (accept()), it only acts should a port get more than all ports may have together.
-      server.maxConnections = this.config.maxConnections + 1;
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen({ port, host: this.config.host, backlog: LISTEN_BACKLOG }, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      }).catch((err: NodeJS.ErrnoException) => {
-        throw new Error(
-          `cannot listen on ${this.config.host}:${port}: ${err.code ?? err.message}` +
-            (err.code === "EADDRINUSE" ? " (another program uses this port)" : ""),
-        );
-      });
-      boundPort = (server.address() as { port: number } | null)?.port ?? port;
+      const server = await listenOn(this.config.host, port, this.config.maxConnections, (s, p) =>
+        this.accept(s, p),
+      );
       server.on("error", (err) => this.log.error({ err, port }, "listener error"));
       this.servers.push(server);
     }
@@ -253,10 +235,29 @@ export class ProxyServer {
     const { socket, port, remote, log } = connection;
     try {
       const message = decodeFrame(frame);
-      const { answer, answeredBy } = await this.responder({ frame, message, port, remote });
-      if (answer && !socket.destroyed && !socket.write(answer)) pauseReading(connection);
-      log.exchange(message, frame, answer, answeredBy);
-      this.deliver({ receivedAt, port, remote, frame, message, answer, answeredBy });
+      const { answer, answeredBy, refused } = await this.responder({
+        frame,
+        message,
+        port,
+        remote,
+        receivedAt,
+      });
+      const open = !socket.destroyed && !socket.writableEnded;
+      if (answer && open && !socket.write(answer)) pauseReading(connection);
+      log.exchange(message, frame, answer, answeredBy, refused);
+      // Unanswered on purpose: hang up at once, as a server that cannot store the round would,
+      // so the ECU keeps it for a later attempt instead of waiting out its timeout.
+      if (refused !== undefined) socket.end();
+      this.deliver({
+        receivedAt,
+        port,
+        remote,
+        frame,
+        message,
+        answer,
+        answeredBy,
+        ...(refused !== undefined ? { refused } : {}),
+      });
     } catch (err) {
       log.answerFailed(err);
     } finally {

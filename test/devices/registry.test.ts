@@ -16,7 +16,8 @@ import type { DeviceChange } from "../../src/devices/changes.js";
 import type { DevicesState } from "../../src/devices/model.js";
 import { DeviceRegistry } from "../../src/devices/registry.js";
 import { isDevicesState } from "../../src/devices/stateFile.js";
-import { exchangeOf } from "../helpers/haHarness.js";
+import type { UploadVerdict } from "../../src/proxy/responder.js";
+import { exchangeOf, feed } from "../helpers/haHarness.js";
 import { captureLogs } from "../helpers/logs.js";
 import { amsterdam, devicesConfig, ECU, plusMinutes, type RoundSpec, upload } from "./rounds.js";
 
@@ -48,9 +49,9 @@ class Rig {
     await this.registry.stop();
     this.registry = this.make();
   }
-  send(spec: RoundSpec, delayMs = 3000): void {
+  async send(spec: RoundSpec, delayMs = 3000): Promise<UploadVerdict | undefined> {
     this.now = amsterdam(spec.timestamp) + delayMs;
-    this.registry.handleExchange(exchangeOf(upload(spec), this.now));
+    return feed(this.registry, exchangeOf(upload(spec), this.now));
   }
   async settle(): Promise<void> {
     await this.registry.stop();
@@ -76,7 +77,7 @@ test("counters survive restarts and never go down; Home Assistant is told only w
   const start = "2026-12-03T11:00:00";
   let lastLifetime = 0;
   for (let i = 0; i < 12; i++) {
-    rig.send({
+    await rig.send({
       timestamp: plusMinutes(start, i * 5),
       lifetimeKWh: 1000 + i * 0.1,
       inverters: PANELS(120, 10),
@@ -132,7 +133,7 @@ test("kill -9 in the middle of a stream of rounds: the file is whole and holds e
   // Counters continue from the file after a restart.
   const rig = new Rig(dir, plusMinutes(ecu.lastRoundTimestamp, 5));
   const before = rig.registry.allInverters[0]?.lifetimeMWh ?? 0;
-  rig.send({ timestamp: plusMinutes(ecu.lastRoundTimestamp, 5), inverters: PANELS(120, 10) });
+  await rig.send({ timestamp: plusMinutes(ecu.lastRoundTimestamp, 5), inverters: PANELS(120, 10) });
   await rig.registry.stop();
   assert.equal(rig.file().inverters["408000000001"]?.lifetimeMWh, before + 20_000);
 });
@@ -178,7 +179,7 @@ test("max_ecus: made-up ECU ids beyond the limit are not tracked, with one log l
   for (let i = 0; i < 50; i++) {
     const ecuId = `2160000${String(i).padStart(5, "0")}`;
     for (let r = 0; r < 2; r++) {
-      rig.send({ ecuId, timestamp: plusMinutes("2026-12-03T12:00:00", r), inverters: [] });
+      await rig.send({ ecuId, timestamp: plusMinutes("2026-12-03T12:00:00", r), inverters: [] });
     }
   }
   assert.equal(rig.registry.ecus.length, 3);
@@ -194,7 +195,7 @@ test("an upload takes the place of an ECU known only from polls when max_ecus is
   });
   rig.registry.handleExchange(exchangeOf({ type: "control_poll", ecuId: "216000099999" }, rig.now));
   assert.equal(rig.registry.ecus[0]?.id, "216000099999");
-  rig.send({ timestamp: "2026-12-03T12:00:00", inverters: PANELS(100) });
+  await rig.send({ timestamp: "2026-12-03T12:00:00", inverters: PANELS(100) });
   assert.deepEqual(
     rig.registry.ecus.map((e) => e.id),
     [ECU],
@@ -204,7 +205,7 @@ test("an upload takes the place of an ECU known only from polls when max_ecus is
 
 test("offline after offline_after_minutes without a live round, and midnight resets today's counters", async () => {
   const rig = new Rig(tempDir(), "2026-12-03T23:40:00");
-  rig.send({ timestamp: "2026-12-03T23:40:00", inverters: PANELS(100, 8) });
+  await rig.send({ timestamp: "2026-12-03T23:40:00", inverters: PANELS(100, 8) });
   assert.equal(rig.registry.ecu(ECU)?.online, true);
   rig.now = amsterdam("2026-12-03T23:56:00");
   rig.registry.check();

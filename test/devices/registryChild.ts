@@ -5,7 +5,6 @@
  */
 import { DeviceRegistry } from "../../src/devices/registry.js";
 import { createLogger } from "../../src/log.js";
-import { exchangeOf } from "../helpers/haHarness.js";
 import { amsterdam, devicesConfig, plusMinutes, upload } from "./rounds.js";
 
 const [dataDir, start, count] = process.argv.slice(2);
@@ -26,7 +25,7 @@ for (let i = 0; i < Number(count); i++) {
     lifetimeKWh: 1000 + i * 0.1,
     inverters: [{ uid: "408000000001", panels: [{ powerW: 120 }, { powerW: 118 }] }],
   });
-  registry.handleExchange(exchangeOf(message, now));
+  await registry.acceptUpload(message);
   await new Promise((r) => setTimeout(r, 2));
 }
 setInterval(() => {}, 1000);

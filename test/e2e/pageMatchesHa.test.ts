@@ -17,6 +17,7 @@ import { exchangeOf } from "../helpers/exchanges.js";
 import {
   captureFrame,
   captureLogger,
+  feed,
   startDevices,
   TestClock,
   tempDir,
@@ -91,9 +92,9 @@ after(async () => {
 });
 
 /** An upload as the proxy server hands it out: to the registry and to the page. */
-function upload(edits: UploadEdits): void {
+async function upload(edits: UploadEdits): Promise<void> {
   const ex = exchangeOf(captureFrame(edits), { at: clock.ms });
-  devices.handleExchange(ex);
+  await feed(devices, ex);
   listener(ex);
 }
 
@@ -180,9 +181,9 @@ async function bothShow(what: string): Promise<Record<string, Shown>> {
 }
 
 test("after uploads the page and Home Assistant show the same power, energy, lifetime and online", async () => {
-  upload({});
+  await upload({});
   clock.advance(5 * 60_000);
-  upload({ timestamp: "20240206112714", lifetimeKWh: 2128 });
+  await upload({ timestamp: "20240206112714", lifetimeKWh: 2128 });
   const shown = await bothShow("after two rounds");
   assert.deepEqual(shown[ECU_ID], {
     online: true,
@@ -237,7 +238,7 @@ test("after local midnight both start today's energy from zero; the next round c
   assert.equal(night[QS1]?.energyTodayMWh, 0);
 
   clock.ms = Date.UTC(2024, 1, 6, 23, 5, 6);
-  upload({ timestamp: "20240207000500", lifetimeKWh: 2128.1 });
+  await upload({ timestamp: "20240207000500", lifetimeKWh: 2128.1 });
   const morning = await bothShow("the first round of the day");
   assert.deepEqual(morning[ECU_ID], {
     online: true,

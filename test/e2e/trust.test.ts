@@ -103,8 +103,10 @@ test("old rounds are not live, a future round freezes nothing, a lifetime spike 
     const now = dayjs();
     await send(port, round(now.subtract(1, "minute")));
     await watch.waitForJson(ECU_STATE, (s) => s.power === 190 && s.lifetime_energy === 2127.9);
-    // One round two hours ahead: refused, and the correct rounds after it stay live.
-    await send(port, round(now.add(2, "hour"), 2128.0));
+    // One round two hours ahead: refused — not confirmed, so the ECU keeps it — and the correct
+    // rounds after it stay live.
+    const ahead = await ecuExchange(port, round(now.add(2, "hour"), 2128.0), { expectBytes: 17 });
+    assert.equal(ahead.length, 0, "a round dated ahead gets no answer: the connection is closed");
     await send(port, round(now, 2128.0));
     await watch.waitForJson(ECU_STATE, (s) => s.lifetime_energy === 2128);
     await watch.waitFor(() => proxy.output().includes("ahead of the clock"), "the log says why");

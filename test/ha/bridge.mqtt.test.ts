@@ -16,6 +16,7 @@ import {
   captureUpload,
   type DevicesSetup,
   exchangeOf,
+  feed,
   startDevices,
   TestClock,
   tempDir,
@@ -93,7 +94,7 @@ function startBridge(setup: BridgeSetup = {}) {
 }
 
 /** What the proxy server does with every exchange: hands it to the device registry. */
-const send = (devices: DeviceRegistry, m: Message) => devices.handleExchange(exchangeOf(m));
+const send = (devices: DeviceRegistry, m: Message) => feed(devices, exchangeOf(m));
 const upload = (edits: UploadEdits = {}) => captureUpload(edits);
 /** One panel input's state after the first round: its energy is today's and its lifetime. */
 const channel = (power: number, dc_voltage: number, dc_current: number, kWh: number) => ({
@@ -110,7 +111,7 @@ test("the capture gives exactly the expected discovery, states and availability"
   const { bridge, devices } = startBridge({ now: clock.now });
   bridge.start();
   await watch.waitFor(() => watch.last(STATUS) === "online", "proxy online");
-  send(devices, upload());
+  await send(devices, upload());
   await watch.waitFor(
     () => [ECU_STATE, YC600_STATE, QS1_STATE].every((t) => watch.last(t) !== undefined),
     "all states",
@@ -176,10 +177,10 @@ test("the capture gives exactly the expected discovery, states and availability"
 
   // Any request is contact; a re-sent round changes no config and no counter.
   clock.advance(60_000);
-  send(devices, { type: "control_poll", ecuId: ECU_ID });
+  await send(devices, { type: "control_poll", ecuId: ECU_ID });
   await watch.waitForJson(ECU_STATE, (s) => s.last_contact === "2024-02-06T11:23:20+01:00");
   clock.advance(60_000);
-  send(devices, upload());
+  await send(devices, upload());
   await watch.waitForJson(ECU_STATE, (s) => s.last_contact === "2024-02-06T11:24:20+01:00");
   // Nothing of the inverters changed: no state, no discovery goes out again for them.
   assert.equal(watch.count(QS1_STATE), 1, "a re-sent round re-publishes no inverter state");
@@ -194,13 +195,13 @@ test("a broker restart mid-run loses no latest state", async () => {
   const clock = new TestClock(T0);
   const { bridge, devices } = startBridge({ now: clock.now });
   bridge.start();
-  send(devices, upload());
+  await send(devices, upload());
   await watch.waitFor(() => watch.last(QS1_STATE) !== undefined, "first states");
 
   await broker.stop();
   clock.advance(300_000);
   // Arrives while the broker is down: only the latest state is kept, nothing is queued.
-  send(devices, upload({ timestamp: "20240206112714", lifetimeKWh: 2128 }));
+  await send(devices, upload({ timestamp: "20240206112714", lifetimeKWh: 2128 }));
   watch.clear();
   await broker.start();
 
@@ -222,7 +223,7 @@ test("a broker restart mid-run loses no latest state", async () => {
 test("Home Assistant's online birth message triggers a re-publish", async () => {
   const { bridge, devices, lines } = startBridge({ now: () => T0 });
   bridge.start();
-  send(devices, upload());
+  await send(devices, upload());
   await watch.waitFor(() => watch.last(QS1_CONFIG_TOPIC) !== undefined, "discovery");
   await watch.waitFor(() => watch.last(QS1_STATE) !== undefined, "states");
   watch.clear();
@@ -249,7 +250,7 @@ test("energy today resets at local midnight in Pacific/Auckland, not at UTC midn
     optionOverrides: { timezone: "Pacific/Auckland", offline_after_minutes: 60 },
   });
   bridge.start();
-  send(devices, upload({ timestamp: "20240206234500" }));
+  await send(devices, upload({ timestamp: "20240206234500" }));
   await watch.waitForJson(ECU_STATE, (s) => s.energy_today === ROUND_KWH);
   assert.equal(
     (watch.json(ECU_STATE) as { last_upload: string }).last_upload,
@@ -266,8 +267,8 @@ test("energy today resets at local midnight in Pacific/Auckland, not at UTC midn
   assert.equal((watch.json(ECU_STATE) as { lifetime_energy: number }).lifetime_energy, 2127.9);
 
   // Yesterday's round re-sent after midnight does not count; today's first round does.
-  send(devices, upload({ timestamp: "20240206234500" }));
-  send(devices, upload({ timestamp: "20240207000500" }));
+  await send(devices, upload({ timestamp: "20240206234500" }));
+  await send(devices, upload({ timestamp: "20240207000500" }));
   await watch.waitForJson(ECU_STATE, (s) => s.last_upload === "2024-02-07T00:05:00+13:00");
   assert.equal((watch.json(ECU_STATE) as { energy_today: number }).energy_today, ROUND_KWH);
 });
@@ -277,7 +278,7 @@ test("a restart with the same data dir keeps the counters", async () => {
   const clock = new TestClock(T0);
   const first = startBridge({ now: clock.now, dataDir });
   first.bridge.start();
-  send(first.devices, upload());
+  await send(first.devices, upload());
   await watch.waitForJson(ECU_STATE, (s) => s.energy_today === ROUND_KWH);
   await first.bridge.stop();
   await first.devices.stop();
@@ -285,8 +286,8 @@ test("a restart with the same data dir keeps the counters", async () => {
   clock.advance(300_000);
   const second = startBridge({ now: clock.now, dataDir });
   second.bridge.start();
-  send(second.devices, upload()); // re-sent round: already counted before the restart
-  send(second.devices, upload({ timestamp: "20240206112714", lifetimeKWh: 2128 }));
+  await send(second.devices, upload()); // re-sent round: already counted before the restart
+  await send(second.devices, upload({ timestamp: "20240206112714", lifetimeKWh: 2128 }));
   await watch.waitForJson(ECU_STATE, (s) => s.lifetime_energy === 2128);
   const ecu = watch.json(ECU_STATE) as Record<string, unknown>;
   assert.equal(ecu.energy_today, 2 * ROUND_KWH);
@@ -299,9 +300,9 @@ test("a lifetime energy lower than the last accepted one is rejected and logged"
   const clock = new TestClock(T0);
   const { bridge, devices, lines } = startBridge({ now: clock.now });
   bridge.start();
-  send(devices, upload());
+  await send(devices, upload());
   clock.advance(300_000);
-  send(devices, upload({ timestamp: "20240206112714", lifetimeKWh: 2127.3 }));
+  await send(devices, upload({ timestamp: "20240206112714", lifetimeKWh: 2127.3 }));
   await watch.waitForJson(ECU_STATE, (s) => s.last_upload === "2024-02-06T11:27:14+01:00");
   assert.equal((watch.json(ECU_STATE) as { lifetime_energy: number }).lifetime_energy, 2127.9);
   const payloads = watch.messages.filter((m) => m.topic === ECU_STATE).map((m) => m.payload);
@@ -325,7 +326,7 @@ test("no upload for offline_after_minutes: ECU offline, 0 W, inverters OFF, ener
     optionOverrides: { offline_after_minutes: 15 },
   });
   bridge.start();
-  send(devices, upload());
+  await send(devices, upload());
   await watch.waitForJson(QS1_STATE, (s) => s.power === 155);
 
   clock.advance(14 * 60_000);
@@ -344,7 +345,7 @@ test("no upload for offline_after_minutes: ECU offline, 0 W, inverters OFF, ener
   );
   assert.equal((watch.json(ECU_STATE) as { energy_today: number }).energy_today, ROUND_KWH);
 
-  send(devices, upload({ timestamp: "20240206114014" }));
+  await send(devices, upload({ timestamp: "20240206114014" }));
   await watch.waitFor(() => watch.last(ECU_AVAIL) === "online", "ECU back online");
   await watch.waitForJson(QS1_STATE, (s) => s.online === "ON" && s.power === 155);
 });
@@ -365,7 +366,7 @@ test("contact alone is saved later (periodic check, stop), not for every request
   const clock = new TestClock(T0);
   const { bridge, devices } = startBridge({ now: clock.now, dataDir, checkIntervalMs: 60_000 });
   bridge.start();
-  send(devices, upload());
+  await send(devices, upload());
   await watch.waitForJson(ECU_STATE, (s) => s.energy_today === ROUND_KWH);
   const file = join(dataDir, "state.json");
   const onDisk = () =>
@@ -374,8 +375,8 @@ test("contact alone is saved later (periodic check, stop), not for every request
   assert.equal(onDisk(), T0);
 
   clock.advance(60_000);
-  send(devices, upload()); // a re-sent round
-  send(devices, { type: "control_poll", ecuId: ECU_ID });
+  await send(devices, upload()); // a re-sent round
+  await send(devices, { type: "control_poll", ecuId: ECU_ID });
   await watch.waitForJson(ECU_STATE, (s) => s.last_contact === "2024-02-06T11:23:20+01:00");
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(onDisk(), T0, "no write for a resent round or a poll");
@@ -388,7 +389,7 @@ test("contact alone is saved later (periodic check, stop), not for every request
 test("without an MQTT host the bridge only logs readings", async () => {
   const { bridge, devices, lines } = startBridge({ settings: undefined, now: () => T0 });
   bridge.start();
-  send(devices, upload());
+  await send(devices, upload());
   assert.ok(lines.some((l) => l.msg === "no MQTT broker configured: readings are only logged"));
   // The reading is taken (the proxy server logs its values at info; it is not part of this rig).
   const reading = lines.find((l) => l.msg === "upload applied");
@@ -408,7 +409,7 @@ test("devices not seen for remove_stale_devices_after_days are removed from HA",
     optionOverrides: { remove_stale_devices_after_days: 2 },
   });
   bridge.start();
-  send(devices, upload());
+  await send(devices, upload());
   await watch.waitFor(() => watch.last(QS1_CONFIG_TOPIC) !== undefined, "discovery");
   clock.advance(2 * 86_400_000 - 60_000);
   await new Promise((r) => setTimeout(r, 100));
@@ -435,7 +436,7 @@ test("the broker password never appears in the log", async () => {
   });
   bridge.start();
   await watch.waitFor(() => watch.last(STATUS) === "online", "online");
-  send(devices, upload());
+  await send(devices, upload());
   await bridge.stop();
   assert.ok(lines.length > 0);
   assert.ok(lines.every((l) => !JSON.stringify(l).includes("s3cret-pw")));

@@ -14,6 +14,7 @@ import type { Options } from "../../src/options/schema.js";
 import { decodeFrame } from "../../src/protocol/decode.js";
 import type { Message, UploadMessage } from "../../src/protocol/types.js";
 import type { Exchange } from "../../src/proxy/exchange.js";
+import type { UploadVerdict } from "../../src/proxy/responder.js";
 import { epochToIso } from "../../src/zoneTime.js";
 import { uploadFrame } from "./fixtures.js";
 
@@ -118,4 +119,21 @@ export function startDevices(setup: DevicesSetup = {}): DeviceRegistry {
   });
   devices.start();
   return devices;
+}
+
+/**
+ * What the proxy does with an exchange's message: an upload goes through the registry's
+ * acceptUpload before it is answered (resolving once the round is stored, with the verdict the
+ * ECU would be answered by; the registry's own clock is the arrival time), anything else to
+ * handleExchange after the answer.
+ */
+export async function feed(
+  devices: DeviceRegistry,
+  exchange: Exchange,
+): Promise<UploadVerdict | undefined> {
+  if (exchange.message.type === "upload") {
+    return devices.acceptUpload(exchange.message);
+  }
+  devices.handleExchange(exchange);
+  return undefined;
 }

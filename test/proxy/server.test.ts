@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Exchange } from "../../src/proxy/exchange.js";
+import { createLocalResponder } from "../../src/proxy/responder.js";
 import { ProxyServer } from "../../src/proxy/server.js";
 import {
   ECU_ID,
@@ -186,4 +187,44 @@ test("each upload is one readable info line, the full record at debug", () => {
   assert.equal(line?.by, "proxy");
   assert.match(String(line?.remote), /^127\.0\.0\.1:\d+$/);
   assert.ok(logs.lines.some((l) => l.level === 20 && l.msg === "decoded upload"));
+});
+
+test("an upload the store does not confirm gets no answer: the connection is closed at once", async () => {
+  const stored: string[] = [];
+  const refusing = new ProxyServer({
+    host: "127.0.0.1",
+    ports: [0],
+    maxMessageBytes: 64 * 1024,
+    idleTimeoutMs: 5000,
+    maxConnections: 50,
+    maxConnectionsPerAddress: 40,
+    logger: logs.logger,
+    responder: createLocalResponder({
+      storeUpload: async (upload) => {
+        stored.push(upload.ecu.timestamp);
+        return { confirm: false, reason: "the disk is full" };
+      },
+    }),
+  });
+  const seen: Exchange[] = [];
+  refusing.onExchange((e) => seen.push(e));
+  await refusing.start();
+  try {
+    const p = refusing.boundPorts[0] ?? 0;
+    const socket = await openSocket(p);
+    const got: Buffer[] = [];
+    socket.on("data", (d: Buffer) => got.push(d));
+    socket.write(uploadWire());
+    const ms = await closedWithin(socket, 3000);
+    assert.ok(ms < 2000, `closed after ${ms} ms, long before the idle timeout`);
+    assert.equal(Buffer.concat(got).length, 0, "no 101: the ECU keeps the round");
+    assert.deepEqual(stored, ["2024-02-06T11:22:14"]);
+    const ex = await waitFor(() => seen.find((e) => e.message.type === "upload"), "exchange");
+    assert.equal(ex.answer, null);
+    assert.equal(ex.refused, "the disk is full");
+    const line = logs.lines.find((l) => String(l.answer).includes("the disk is full"));
+    assert.equal(line?.answer, "none (not confirmed: the disk is full)");
+  } finally {
+    await refusing.stop();
+  }
 });

@@ -14,7 +14,7 @@ import { type DevicesView, StatusModel } from "../../src/status/model.js";
 import type { Mode, StatusSnapshot } from "../../src/status/types.js";
 import { ECU_FRAMES, exchangeOf } from "../helpers/exchanges.js";
 import { ECU_ID, UPLOAD_ANSWER, uploadFrame, uploadWire } from "../helpers/fixtures.js";
-import { startDevices, TestClock, tempDir } from "../helpers/haHarness.js";
+import { feed, startDevices, TestClock, tempDir } from "../helpers/haHarness.js";
 import { captureLogs, waitFor } from "../helpers/logs.js";
 import { ecuExchange } from "../helpers/tcp.js";
 
@@ -51,9 +51,9 @@ function rig(options: { mode?: Mode; optionOverrides?: Record<string, unknown> }
     devices,
     now: clock.now,
   });
-  const send = (frame: Buffer | string, port?: number) => {
+  const send = async (frame: Buffer | string, port?: number) => {
     const ex = exchangeOf(frame, { at: clock.ms, ...(port ? { port } : {}) });
-    devices.handleExchange(ex);
+    await feed(devices, ex);
     model.handleExchange(ex);
   };
   return { clock, devices, model, send, stop: () => devices.stop() };
@@ -62,10 +62,10 @@ function rig(options: { mode?: Mode; optionOverrides?: Record<string, unknown> }
 test("today's chart keeps each (ECU, round) once, only today's rounds, and clears at local midnight", async () => {
   const { clock, model, send, stop } = rig();
   try {
-    send(uploadFrame());
-    send(uploadFrame());
-    send(roundAt("112214", "20240205")); // yesterday's
-    send(roundAt("090000")); // a late round
+    await send(uploadFrame());
+    await send(uploadFrame());
+    await send(roundAt("112214", "20240205")); // yesterday's
+    await send(roundAt("090000")); // a late round
     const series = () => model.snapshot().ecus[0]?.series;
     const points = [
       { t: "09:00", w: 190 },
@@ -91,7 +91,7 @@ test("today's energy is the Home Assistant bridge's counter, so the page and HA 
     return ecuValues(ecu, devices.inverters(ECU_ID), "cloudless", ZONE).energy_today;
   };
   try {
-    send(ECU_FRAMES.poll);
+    await send(ECU_FRAMES.poll);
     const polled = model.snapshot().ecus[0];
     assert.equal(polled?.lastUploadAt, null, "no upload yet (the page shows — for today)");
     assert.equal(polled?.energyTodayWh, 0);
@@ -119,7 +119,7 @@ test("a day's rounds are bounded", async () => {
       const m = Math.floor(i / 60) % 60;
       const h = Math.floor(i / 3600);
       const hhmmss = [h, m, s].map((n) => String(n).padStart(2, "0")).join("");
-      devices.handleExchange(exchangeOf(roundAt(hhmmss), { at: clock.ms }));
+      await feed(devices, exchangeOf(roundAt(hhmmss), { at: clock.ms }));
     }
     assert.equal(model.snapshot().ecus[0]?.series.length, MAX_ROUNDS_PER_DAY);
   } finally {
@@ -132,9 +132,9 @@ test("live values follow the newest round; an old round only adds to today's cha
   try {
     model.setPorts([8995, 8996, 8997]);
     assert.equal(model.seenTraffic, false);
-    send(uploadFrame(), 8996);
+    await send(uploadFrame(), 8996);
     clock.advance(1000);
-    send(roundAt("090000"), 8995);
+    await send(roundAt("090000"), 8995);
     clock.advance(1000);
     const s = model.snapshot();
     assert.equal(model.seenTraffic, true);
@@ -179,7 +179,7 @@ test("live values follow the newest round; an old round only adds to today's cha
 test("an inverter missing from the newest round is offline and produces nothing", async () => {
   const { clock, model, send, stop } = rig();
   try {
-    send(uploadFrame());
+    await send(uploadFrame());
     const later = encodeUpload({
       ecuId: ECU_ID,
       timestamp: "20240206113000",
@@ -202,9 +202,9 @@ test("an inverter missing from the newest round is offline and produces nothing"
     });
     const laterAt = Date.parse("2024-02-06T10:30:03Z");
     clock.ms = laterAt;
-    send(later);
+    await send(later);
     clock.advance(1);
-    send(ECU_FRAMES.poll, 8997);
+    await send(ECU_FRAMES.poll, 8997);
     const ecu = model.snapshot().ecus[0];
     const yc600 = ecu?.inverters.find((i) => i.uid === "408000111178");
     assert.equal(yc600?.online, false);
@@ -223,9 +223,9 @@ test("an inverter missing from the newest round is offline and produces nothing"
 test("message kinds an ECU sends that cannot be decoded are listed on its card", async () => {
   const { model, send, stop } = rig();
   try {
-    send(ECU_FRAMES.aps16);
-    send(ECU_FRAMES.aps16);
-    send(ECU_FRAMES.unknownAps13);
+    await send(ECU_FRAMES.aps16);
+    await send(ECU_FRAMES.aps16);
+    await send(ECU_FRAMES.unknownAps13);
     const ecu = model.snapshot().ecus[0];
     assert.deepEqual(ecu?.unknownKinds, ["APS16", "APS13/A100"]);
     assert.equal(ecu?.lastUploadAt, null);
@@ -309,9 +309,9 @@ test("devices and today's chart survive a restart (saved under the data director
     });
     return {
       page,
-      send: (frame: Buffer) => {
+      send: async (frame: Buffer) => {
         const ex = exchangeOf(frame, { at: ARRIVAL });
-        devices.handleExchange(ex);
+        await feed(devices, ex);
         listener(ex);
       },
       stop: async () => {
