@@ -10,7 +10,14 @@ import type { Logger } from "../log.js";
 import type { DevicesState, EcuDevice, InverterDevice } from "./model.js";
 import type { DeviceIds } from "./stale.js";
 
-export type ChangeReason = "round" | "contact" | "offline" | "midnight" | "removed" | "start";
+export type ChangeReason =
+  | "round"
+  | "contact"
+  | "offline"
+  | "midnight"
+  | "removed"
+  | "start"
+  | "storage";
 
 /**
  * What changed, as the state file holds it. The records are the registry's own: read them when
@@ -123,6 +130,11 @@ export class DeviceChanges {
       }),
       removed: taken.removed,
     });
+  }
+
+  /** Tells the readers now (the change is durable already, or holds no counter). */
+  emitNow(reason: ChangeReason, ecus: EcuDevice[], inverters: InverterDevice[] = []): void {
+    this.emit({ reasons: [reason], ecus, inverters, removed: { ecus: [], inverters: [] } });
   }
 
   emit(change: DeviceChange): void {

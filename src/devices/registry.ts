@@ -1,22 +1,21 @@
 /**
- * Owns what the proxy knows about each ECU and inverter: takes every exchange the TCP server
- * reports (after the ECU was answered), lets time pass (offline, midnight, stale devices), keeps
- * the one state file, and tells its readers — the Home Assistant publisher and the status page —
- * what changed, only once the file holds it (Home Assistant never sees a counter a crash could
- * take back).
+ * Owns what the proxy knows about each ECU and inverter: takes each upload before the ECU is
+ * answered (confirming it only once it is durable: store.ts), the other exchanges after the
+ * answer, lets time pass (offline, midnight, stale devices), and tells its readers — the Home
+ * Assistant publisher and the status page — what changed. A round is applied only once the
+ * journal holds it, so no reader ever sees a counter a crash could take back; other changes
+ * (offline, a new day, removals) go out once a snapshot holds them.
  */
 
-import { join } from "node:path";
-import { AtomicFile } from "../atomicFile.js";
 import type { Logger } from "../log.js";
 import { messageEcuId } from "../protocol/ecuId.js";
 import type { UploadMessage } from "../protocol/types.js";
 import type { Exchange } from "../proxy/exchange.js";
 import type { UploadVerdict } from "../proxy/responder.js";
-import { ecuTimestampToEpoch, localDate } from "../zoneTime.js";
-import { applyUpload, type DeviceLimits, type UploadOutcome } from "./applyUpload.js";
-import { type ChangeListener, type ChangeReason, DeviceChanges, type Taken } from "./changes.js";
-import { rollover } from "./midnight.js";
+import { localDate } from "../zoneTime.js";
+import type { DeviceLimits } from "./applyUpload.js";
+import { type ChangeListener, type ChangeReason, DeviceChanges } from "./changes.js";
+import { applyRound, precheck } from "./intake.js";
 import {
   type DevicesState,
   type EcuDevice,
@@ -24,9 +23,11 @@ import {
   type InverterDevice,
   invertersOf,
 } from "./model.js";
-import { expireOffline } from "./offline.js";
-import { type DeviceIds, findStale, forget } from "./stale.js";
-import { finishMigration, loadState, STATE_FILE } from "./stateFile.js";
+import { passTime } from "./passingTime.js";
+import { type DeviceIds, forget } from "./stale.js";
+import { finishMigration } from "./stateFile.js";
+import type { StorageHealth } from "./storageHealth.js";
+import { DeviceStore } from "./store.js";
 import { trackedEcu } from "./tracked.js";
 import { UploadLog } from "./uploadLog.js";
 
@@ -51,11 +52,13 @@ export interface DevicesConfig {
   now?: () => number;
   /** How often the offline / midnight / stale-device check runs (default 30 s). */
   checkIntervalMs?: number;
+  /** fsync before confirming a round (default true; off only for the benchmark's comparison). */
+  sync?: boolean;
 }
 
 export class DeviceRegistry {
   private state: DevicesState = emptyState();
-  private readonly file: AtomicFile;
+  private readonly store: DeviceStore;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly changes: DeviceChanges;
@@ -72,10 +75,18 @@ export class DeviceRegistry {
     this.now = config.now ?? Date.now;
     this.changes = new DeviceChanges(this.log);
     this.uploadLog = new UploadLog(this.log, config.limits, config.zone);
-    this.file = new AtomicFile(join(config.dataDir, STATE_FILE), {
-      onError: (err, what) => this.log.error({ err }, `cannot ${what} the state file`),
-      mode: 0o600,
+    this.store = new DeviceStore({
+      dataDir: config.dataDir,
+      logger: this.log,
+      now: this.now,
+      sync: config.sync ?? true,
     });
+    this.store.monitor.onChange(() => this.touchAll("storage", true));
+  }
+
+  /** Whether the data directory takes writes (a problem sensor and the status page show it). */
+  get storageHealth(): StorageHealth {
+    return this.store.health;
   }
 
   /** Called with every change once it is on disk (and with everything at start). */
@@ -84,12 +95,20 @@ export class DeviceRegistry {
   }
 
   start(): void {
-    const loaded = loadState(this.config.dataDir, this.log, this.now());
+    const loaded = this.store.load(() => {
+      this.contactUnsaved = false;
+      const taken = this.changes.take();
+      return { state: this.state, done: () => taken && this.changes.deliver(taken, this.state) };
+    });
     this.state = loaded.state;
+    const replayed = this.store.replay(loaded.replay, (e) => this.takeUpload(e.u, e.t, true));
     this.running = true;
-    if (loaded.migratedFrom) {
+    if (loaded.migratedFrom || replayed > 0) {
       const dataDir = this.config.dataDir;
-      void this.file.write(() => JSON.stringify(this.state)).then(() => finishMigration(dataDir));
+      const migrated = loaded.migratedFrom !== undefined;
+      void this.store.snapshot().then((durable) => {
+        if (durable && migrated) finishMigration(dataDir);
+      });
     }
     this.check();
     this.timer = setInterval(() => {
@@ -108,8 +127,8 @@ export class DeviceRegistry {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.persist();
-    await this.file.flush();
+    await this.store.snapshot();
+    await this.store.close();
   }
 
   // ---- readers -------------------------------------------------------------------------------
@@ -139,16 +158,35 @@ export class DeviceRegistry {
 
   /**
    * Takes one upload (the server's responder calls this before it answers): resolves `confirm`
-   * once the round is on disk — the ECU deletes a round it sees confirmed — or with the reason
-   * the round must not be confirmed (dated ahead of the clock; the proxy stopping).
+   * once the round is durable in the journal — the ECU deletes a round it sees confirmed — or
+   * with the reason it must not be confirmed (dated ahead of the clock; storage failing; the
+   * proxy stopping). The round is applied, and its readers told, only once it is durable.
    */
   async acceptUpload(upload: UploadMessage): Promise<UploadVerdict> {
     if (!this.running) return { confirm: false, reason: "the proxy is stopping" };
-    const taken = this.takeUpload(upload, this.now());
-    if (taken.outcome?.freshness === "ahead") {
-      return { confirm: false, reason: "round dated ahead of the clock" };
+    const now = this.now();
+    const check = precheck(this.state, upload, now, this.config);
+    if (check === "untracked") {
+      // Answered as before but not tracked (max_ecus): nothing to keep.
+      this.uploadLog.refused(upload.ecu.id);
+      return { confirm: true };
     }
-    await taken.written;
+    if (check !== "new") {
+      // Dated ahead (refused: the ECU keeps it), or counted before, hence durable already.
+      this.takeUpload(upload, now);
+      return check === "ahead"
+        ? { confirm: false, reason: "round dated ahead of the clock" }
+        : { confirm: true };
+    }
+    let seq: number;
+    try {
+      seq = await this.store.commit(upload, now);
+    } catch (err) {
+      this.store.monitor.refusedRound();
+      return { confirm: false, reason: `storage failing (${(err as Error).message})` };
+    }
+    this.takeUpload(upload, now);
+    this.store.applied(seq);
     return { confirm: true };
   }
 
@@ -169,7 +207,7 @@ export class DeviceRegistry {
         this.persist();
         return;
       }
-      void this.noteContact(ecu);
+      this.noteContact(ecu);
     } catch (err) {
       this.log.error({ err }, "cannot apply exchange");
     }
@@ -184,29 +222,11 @@ export class DeviceRegistry {
 
   /** Runs the periodic check now (tests, and after a clock jump). */
   check(): void {
-    const now = this.now();
-    const previousDay = this.state.day;
-    if (rollover(this.state, localDate(now, this.config.zone))) {
-      this.log.info(
-        { from: previousDay, to: this.state.day },
-        "new day: energy-today counters reset",
-      );
-      this.touchAll("midnight");
-    }
-    for (const id of expireOffline(this.state, now, this.config.offlineAfterMs)) {
-      this.log.info(
-        { ecu: id, minutes: this.config.offlineAfterMs / 60_000 },
-        "no upload: ECU offline",
-      );
-      const inverters = invertersOf(this.state, id).map((inv) => inv.uid);
-      this.changes.mark("offline", [id], inverters);
-    }
-    if (this.config.staleAfterMs > 0 && this.canRemoveStale()) {
-      const removed = forget(this.state, findStale(this.state, now, this.config.staleAfterMs));
-      if (removed.ecus.length + removed.inverters.length > 0) {
-        this.log.info(removed, "removed devices not seen for remove_stale_devices_after_days");
-        this.noteRemoved(removed);
-      }
+    const passed = passTime(this.state, this.now(), this.config, this.canRemoveStale(), this.log);
+    if (passed.newDay) this.touchAll("midnight");
+    for (const { ecu, inverters } of passed.offline) this.changes.mark("offline", [ecu], inverters);
+    if (passed.removed.ecus.length + passed.removed.inverters.length > 0) {
+      this.noteRemoved(passed.removed);
     }
     if (this.changes.waiting || this.contactUnsaved) this.persist();
   }
@@ -220,21 +240,15 @@ export class DeviceRegistry {
     return ecu;
   }
 
-  /** Resolves once the state on disk holds everything before this contact (counters too). */
-  private noteContact(ecu: EcuDevice): Promise<void> {
-    if (this.file.idle) {
+  private noteContact(ecu: EcuDevice): void {
+    if (this.store.idle) {
       this.contactUnsaved = true;
-      this.changes.emit({
-        reasons: ["contact"],
-        ecus: [ecu],
-        inverters: [],
-        removed: { ecus: [], inverters: [] },
-      });
-      return Promise.resolve();
+      this.changes.emitNow("contact", [ecu]);
+      return;
     }
-    // A write is under way: the ECU goes out with the next one, which holds it as it is now.
+    // A snapshot is under way: the ECU goes out with the next one, which holds it as it is now.
     this.changes.mark("contact", [ecu.id]);
-    return this.persist();
+    this.persist();
   }
 
   private noteRemoved(removed: DeviceIds): void {
@@ -242,58 +256,43 @@ export class DeviceRegistry {
     this.persist();
   }
 
-  private touchAll(reason: ChangeReason): void {
-    this.changes.mark(reason, Object.keys(this.state.ecus), Object.keys(this.state.inverters));
+  /** Every device changed for `reason`; `now`: tell the readers at once, not after a snapshot. */
+  private touchAll(reason: ChangeReason, now = false): void {
+    if (now) this.changes.emitNow(reason, Object.values(this.state.ecus));
+    else this.changes.mark(reason, Object.keys(this.state.ecus), Object.keys(this.state.inverters));
   }
 
   /**
-   * Applies an upload; `written` resolves once a write holding it is on disk (none is needed
-   * when nothing but contact times moved, or the ECU is not tracked).
+   * Applies an upload (a durable one, or one that changes no counter) and tells the readers;
+   * `replay`: from the journal at start, before any reader listens — nothing logged again.
    */
-  private takeUpload(
-    upload: UploadMessage,
-    now: number,
-  ): { outcome?: UploadOutcome; written?: Promise<void> } {
-    const today = localDate(now, this.config.zone);
-    if (rollover(this.state, today)) this.touchAll("midnight");
-    const id = upload.ecu.id;
-    const isNew = this.state.ecus[id] === undefined;
-    if (isNew && !this.ecuFor(id, true)) return {};
-    const outcome = applyUpload(this.state, upload, {
-      nowMs: now,
-      today,
-      roundAtMs: ecuTimestampToEpoch(upload.ecu.timestamp, this.config.zone),
-      liveWindowMs: this.config.offlineAfterMs,
-      maxInvertersPerEcu: this.config.limits.maxInvertersPerEcu,
-      weakRatio: this.config.weakRatio,
-    });
-    const ecu = this.state.ecus[id];
-    this.uploadLog.report(upload, outcome, now, ecu?.lifetimeEnergyKWh);
-    if (!ecu) return { outcome };
-    if (outcome.freshness !== "live" && outcome.count !== "counted" && !outcome.created && !isNew) {
-      // A round already taken, or refused: only the contact time moved.
-      return { outcome, written: this.noteContact(ecu) };
+  private takeUpload(upload: UploadMessage, now: number, replay = false): void {
+    const { outcome, newDay, newEcu } = applyRound(this.state, upload, now, this.config);
+    if (newDay) this.touchAll("midnight");
+    const ecu = this.state.ecus[upload.ecu.id];
+    if (!outcome || !ecu) {
+      if (!replay) this.uploadLog.refused(upload.ecu.id);
+      return;
     }
-    this.changes.mark("round", [id], outcome.inverters);
-    return { outcome, written: this.persist() };
+    if (replay) return;
+    this.uploadLog.report(upload, outcome, now, ecu.lifetimeEnergyKWh);
+    if (
+      outcome.freshness !== "live" &&
+      outcome.count !== "counted" &&
+      !outcome.created &&
+      !newEcu
+    ) {
+      // A round already taken, or refused: only the contact time moved.
+      this.noteContact(ecu);
+      return;
+    }
+    // The round is durable (journal) already: its readers are told now.
+    const inverters = outcome.inverters.flatMap((uid) => this.state.inverters[uid] ?? []);
+    this.changes.emitNow("round", [ecu], inverters);
   }
 
-  /**
-   * Writes the state; once written, tells the listeners what changed, as written. Resolves when
-   * that write is done.
-   */
-  private persist(): Promise<void> {
-    this.contactUnsaved = false;
-    // Coalesced writes render once, with the newest caller's function: the caller whose
-    // function rendered delivers what that write took.
-    let taken: Taken | undefined;
-    return this.file
-      .write(() => {
-        taken = this.changes.take();
-        return JSON.stringify(this.state);
-      })
-      .then(() => {
-        if (taken) this.changes.deliver(taken, this.state);
-      });
+  /** Writes a snapshot; once written, the readers are told what it holds (SnapshotRender). */
+  private persist(): void {
+    void this.store.snapshot();
   }
 }

@@ -10,6 +10,7 @@ import type { Logger } from "../log.js";
 import { isObject } from "./json.js";
 import { migrateFromV1 } from "./migrate.js";
 import { type DevicesState, emptyState } from "./model.js";
+import { impossibleCounter } from "./stateBounds.js";
 
 export const STATE_FILE = "state.json";
 /** The 0.2.0 status page's own copy of the devices; merged into state.json, then removed. */
@@ -102,6 +103,14 @@ export interface LoadedState {
   state: DevicesState;
   /** Files of an earlier version were read: save at once, then `finishMigration`. */
   migratedFrom?: string;
+  /** The last journal entry (journal.ts) the file holds; 0 for files before the journal. */
+  journalSeq: number;
+}
+
+/** The snapshot's own field beside the state: which journal entries it already holds. */
+function journalSeqOf(parsed: unknown): number {
+  const seq = isObject(parsed) ? parsed.journalSeq : undefined;
+  return typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 0 ? seq : 0;
 }
 
 function parse(text: string | undefined): unknown {
@@ -115,17 +124,30 @@ function parse(text: string | undefined): unknown {
 
 /** Reads the state; a missing file gives an empty state, a corrupt one is moved aside. */
 export function loadState(dataDir: string, logger: Logger, nowMs: number): LoadedState {
-  mkdirSync(dataDir, { recursive: true });
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch {
+    // A directory that cannot be made cannot be written either: the store reports it then.
+  }
   const path = join(dataDir, STATE_FILE);
-  if (!existsSync(path)) return { state: emptyState() };
+  if (!existsSync(path)) return { state: emptyState(), journalSeq: 0 };
   const text = readIfExists(path);
   const parsed = parse(text);
-  if (isDevicesState(parsed)) return { state: parsed };
-  const status = parse(readIfExists(join(dataDir, LEGACY_STATUS_FILE)));
-  const migrated = migrateFromV1(parsed, status);
-  if (migrated) {
-    logger.info({ path }, "state file of version 0.2 read; saved in the new format");
-    return { state: migrated, migratedFrom: "0.2" };
+  let problem = text === undefined ? "unreadable" : "unexpected content";
+  if (isDevicesState(parsed)) {
+    const impossible = impossibleCounter(parsed);
+    if (impossible === undefined) {
+      const { journalSeq: _, ...state } = parsed as DevicesState & { journalSeq?: unknown };
+      return { state, journalSeq: journalSeqOf(parsed) };
+    }
+    problem = `a value no installation can have (${impossible})`;
+  } else {
+    const status = parse(readIfExists(join(dataDir, LEGACY_STATUS_FILE)));
+    const migrated = migrateFromV1(parsed, status);
+    if (migrated) {
+      logger.info({ path }, "state file of version 0.2 read; saved in the new format");
+      return { state: migrated, migratedFrom: "0.2", journalSeq: 0 };
+    }
   }
   const aside = `${path}.corrupt-${new Date(nowMs).toISOString().replace(/[:.]/g, "-")}`;
   try {
@@ -134,10 +156,10 @@ export function loadState(dataDir: string, logger: Logger, nowMs: number): Loade
     logger.error({ err, path }, "cannot move corrupt state file aside");
   }
   logger.warn(
-    { path, movedTo: aside, problem: text === undefined ? "unreadable" : "unexpected content" },
-    "state file is corrupt; starting with empty counters",
+    { path, movedTo: aside, problem },
+    `state file is corrupt (${problem}); moved aside, starting with empty counters`,
   );
-  return { state: emptyState() };
+  return { state: emptyState(), journalSeq: 0 };
 }
 
 /** After the migrated state was written: the 0.2.0 status page file has nothing left to give. */

@@ -95,7 +95,7 @@ test("today's energy is the Home Assistant bridge's counter, so the page and HA 
     const polled = model.snapshot().ecus[0];
     assert.equal(polled?.lastUploadAt, null, "no upload yet (the page shows — for today)");
     assert.equal(polled?.energyTodayWh, 0);
-    for (const frame of [uploadFrame(), roundAt("090000"), uploadFrame()]) send(frame);
+    for (const frame of [uploadFrame(), roundAt("090000"), uploadFrame()]) await send(frame);
     assert.equal(model.snapshot().ecus[0]?.energyTodayWh, 2 * CAPTURE_WH, "each round once");
     assert.equal(haEnergyToday(), 0.030426);
     clock.ms = Date.parse("2024-02-06T23:00:10Z");
@@ -321,8 +321,8 @@ test("devices and today's chart survive a restart (saved under the data director
     };
   };
   const first = await start();
-  first.send(uploadFrame());
-  first.send(roundAt("100000"));
+  await first.send(uploadFrame());
+  await first.send(roundAt("100000"));
   await first.stop();
   assert.ok(existsSync(join(dataDir, STATE_FILE)));
   assert.equal(JSON.parse(readFileSync(join(dataDir, STATE_FILE), "utf8")).day, "2024-02-06");
@@ -341,7 +341,7 @@ test("devices and today's chart survive a restart (saved under the data director
     ]);
     assert.equal(second.page.captures.list().length, 1, "captures were kept too (one sample)");
     // The same round after the restart is still one point.
-    second.send(uploadFrame());
+    await second.send(uploadFrame());
     assert.equal(second.page.model.snapshot().ecus[0]?.series.length, 2);
   } finally {
     await second.stop();

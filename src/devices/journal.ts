@@ -1,0 +1,257 @@
+/**
+ * The journal of rounds: what makes a `101` answer a kept promise. The ECU deletes a round once
+ * it reads `101` + the round's time (protocol.md §4.1), so the round must be on disk first.
+ *
+ * Why a journal and not the state file: rewriting the whole state for every round costs the
+ * whole state per round (1.5 MB and ~7 ms of CPU at the 16 ECU × 100 inverter limits, far more
+ * time on an SD card, and that much card wear every five minutes per ECU); appending the round
+ * costs the round. So each round is appended to a segment file and made durable (fdatasync)
+ * before it is applied and confirmed, and the whole state is written now and then as a snapshot
+ * (store.ts) that names the last round it holds; at start the snapshot is read and the rounds
+ * after it are applied again — the way databases make commits durable (a write-ahead log with
+ * checkpoints). Group commit: rounds that arrive while one write and sync run share the next one,
+ * so ECUs are never serialised behind the disk.
+ *
+ * A segment is never appended to after a failed write: a torn line can only be the last of its
+ * segment, and a reader drops it (it was never confirmed). Lines are JSON:
+ * `{"s": sequence, "t": epoch ms of arrival, "u": the decoded upload}`.
+ */
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { type FileHandle, mkdir, open } from "node:fs/promises";
+import { join } from "node:path";
+import { syncPath } from "../atomicFile.js";
+
+export const SEGMENT_PATTERN = /^rounds-(\d{6,})\.journal$/;
+
+export function segmentName(n: number): string {
+  return `rounds-${String(n).padStart(6, "0")}.journal`;
+}
+
+export interface JournalEntry<T> {
+  /** Sequence number, rising by one per append (across restarts). */
+  s: number;
+  /** Epoch ms the round arrived: the `now` it is applied with, then and on replay. */
+  t: number;
+  u: T;
+}
+
+/** A write or sync of the journal failed; `path` is the file, `cause` the system's error. */
+export class StorageError extends Error {
+  constructor(
+    readonly path: string,
+    override readonly cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException | null)?.code;
+    super(`${code ?? (cause as Error)?.message ?? "error"} writing ${path}`);
+  }
+}
+
+export interface JournalOptions {
+  dir: string;
+  /** First segment number to write and the next sequence number (after what start found). */
+  segment: number;
+  nextSeq: number;
+  /**
+   * Runs before each write. `lost`: the segment being written vanished (the data directory was
+   * deleted under the proxy); the owner then writes a snapshot of all it holds before the write
+   * goes on in a new segment. Throws to fail the write.
+   */
+  beforeWrite: (lost: boolean) => Promise<void>;
+  /** fdatasync after each write (off only for the benchmark's comparison). */
+  sync: boolean;
+}
+
+interface Pending {
+  line: string;
+  seq: number;
+  resolve: (seq: number) => void;
+  reject: (err: StorageError) => void;
+}
+
+export interface ReadSegments<T> {
+  entries: JournalEntry<T>[];
+  /** Segment numbers found, ascending. */
+  segments: number[];
+  /** Lines that did not parse (a write cut short by a crash: never confirmed). */
+  unreadable: number;
+}
+
+/** Every entry of every segment in `dir`, in order. */
+export function readJournal<T>(dir: string): ReadSegments<T> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // No directory yet: no journal.
+  }
+  const segments = names
+    .map((n) => SEGMENT_PATTERN.exec(n)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const entries: JournalEntry<T>[] = [];
+  let unreadable = 0;
+  for (const n of segments) {
+    let text = "";
+    try {
+      text = readFileSync(join(dir, segmentName(n)), "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      try {
+        const entry = JSON.parse(line) as JournalEntry<T>;
+        if (Number.isSafeInteger(entry.s) && Number.isFinite(entry.t) && entry.u) {
+          entries.push(entry);
+          continue;
+        }
+      } catch {
+        // counted below
+      }
+      unreadable++;
+    }
+  }
+  entries.sort((a, b) => a.s - b.s);
+  return { entries, segments, unreadable };
+}
+
+export class RoundJournal<T> {
+  private handle: FileHandle | null = null;
+  private segment: number;
+  private nextSeq: number;
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Highest sequence number written into each segment. */
+  private readonly highest = new Map<number, number>();
+  /** Bytes appended since the last `rotate`. */
+  private bytes = 0;
+
+  constructor(private readonly options: JournalOptions) {
+    this.segment = options.segment;
+    this.nextSeq = options.nextSeq;
+  }
+
+  /** Bytes appended since the last rotation: how much a replay at start would read. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Resolves with the entry's sequence number once it is durable; rejects with StorageError. */
+  append(t: number, u: T): Promise<number> {
+    const seq = this.nextSeq++;
+    const line = `${JSON.stringify({ s: seq, t, u })}\n`;
+    return new Promise<number>((resolve, reject) => {
+      this.pending.push({ line, seq, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /**
+   * Starts a new segment for the appends to come and returns the number of the last one before
+   * it: a snapshot holding every entry up to `highestThrough(n)` makes segments ≤ n obsolete.
+   */
+  rotate(): number {
+    const through = this.segment;
+    if (this.handle) {
+      const handle = this.handle;
+      this.handle = null;
+      // The write in flight (if any) holds its own reference; closing waits for nothing else.
+      void (this.flushing ?? Promise.resolve()).then(() => handle.close().catch(() => undefined));
+      this.segment++;
+    }
+    this.bytes = 0;
+    return through;
+  }
+
+  /** The highest sequence number written into segments ≤ n (−1 if none). */
+  highestThrough(n: number): number {
+    let max = -1;
+    for (const [segment, seq] of this.highest) if (segment <= n) max = Math.max(max, seq);
+    return max;
+  }
+
+  /** Deletes segments ≤ n (a durable snapshot holds all they held). */
+  removeThrough(n: number): void {
+    for (const name of safeList(this.options.dir)) {
+      const number = SEGMENT_PATTERN.exec(name)?.[1];
+      if (number !== undefined && Number(number) <= n && Number(number) !== this.segment) {
+        rmSync(join(this.options.dir, name), { force: true });
+        this.highest.delete(Number(number));
+      }
+    }
+  }
+
+  /** Waits for the writes under way; then closes the segment. */
+  async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    await this.handle?.close().catch(() => undefined);
+    this.handle = null;
+  }
+
+  private async flush(): Promise<void> {
+    // Appends of the same event-loop turn share the first write.
+    await Promise.resolve();
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      const path = join(this.options.dir, segmentName(this.segment));
+      try {
+        const handle = await this.ready();
+        const segment = this.segment;
+        const text = batch.map((p) => p.line).join("");
+        await handle.writeFile(text, "utf8");
+        if (this.options.sync) await handle.datasync();
+        this.bytes += Buffer.byteLength(text);
+        const last = (batch[batch.length - 1] as Pending).seq;
+        this.highest.set(segment, Math.max(this.highest.get(segment) ?? -1, last));
+        for (const p of batch) p.resolve(p.seq);
+      } catch (err) {
+        // Never append after a failure: the next write starts a new segment.
+        const handle = this.handle;
+        this.handle = null;
+        if (handle) {
+          this.segment++;
+          await handle.close().catch(() => undefined);
+        }
+        const error = err instanceof StorageError ? err : new StorageError(path, err);
+        for (const p of batch) p.reject(error);
+      }
+    }
+    this.flushing = null;
+  }
+
+  /** The open segment, made anew when none is open or the open one was deleted. */
+  private async ready(): Promise<FileHandle> {
+    let lost = false;
+    if (this.handle && (await this.handle.stat()).nlink === 0) {
+      await this.handle.close().catch(() => undefined);
+      this.handle = null;
+      this.segment++;
+      lost = true;
+    }
+    await this.options.beforeWrite(lost);
+    if (this.handle) return this.handle;
+    const { dir } = this.options;
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, segmentName(this.segment));
+    const handle = await open(path, "a", 0o600);
+    try {
+      // The new file's directory entry must be durable before anything in it is confirmed.
+      if (this.options.sync) await syncPath(dir);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw new StorageError(path, err);
+    }
+    this.handle = handle;
+    return handle;
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
