@@ -17,7 +17,7 @@
  * `{"s": sequence, "t": epoch ms of arrival, "u": the decoded upload}`.
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { type FileHandle, mkdir, open } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import { syncPath } from "../atomicFile.js";
 
@@ -117,24 +117,33 @@ export function readJournal<T>(dir: string): ReadSegments<T> {
 }
 
 export class RoundJournal<T> {
-  private handle: FileHandle | null = null;
   private segment: number;
   private nextSeq: number;
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
   /** Highest sequence number written into each segment. */
   private readonly highest = new Map<number, number>();
-  /** Bytes appended since the last `rotate`. */
-  private bytes = 0;
+  /** Bytes written into the current segment: a file found shorter was deleted under us. */
+  private segmentBytes = 0;
+  /** Bytes written into each segment not yet removed. */
+  private readonly sizes = new Map<number, number>();
+  /** Writes (each with its sync) since start: rounds per write shows the group commit at work. */
+  private writeCount = 0;
 
   constructor(private readonly options: JournalOptions) {
     this.segment = options.segment;
     this.nextSeq = options.nextSeq;
   }
 
-  /** Bytes appended since the last rotation: how much a replay at start would read. */
+  /** Bytes in segments not yet removed: how much a replay at start would read. */
   get size(): number {
-    return this.bytes;
+    let total = 0;
+    for (const bytes of this.sizes.values()) total += bytes;
+    return total;
+  }
+
+  get writes(): number {
+    return this.writeCount;
   }
 
   /** Resolves with the entry's sequence number once it is durable; rejects with StorageError. */
@@ -153,14 +162,7 @@ export class RoundJournal<T> {
    */
   rotate(): number {
     const through = this.segment;
-    if (this.handle) {
-      const handle = this.handle;
-      this.handle = null;
-      // The write in flight (if any) holds its own reference; closing waits for nothing else.
-      void (this.flushing ?? Promise.resolve()).then(() => handle.close().catch(() => undefined));
-      this.segment++;
-    }
-    this.bytes = 0;
+    if (this.segmentBytes > 0) this.nextSegment();
     return through;
   }
 
@@ -171,22 +173,26 @@ export class RoundJournal<T> {
     return max;
   }
 
-  /** Deletes segments ≤ n (a durable snapshot holds all they held). */
+  /** Deletes segments ≤ n (a durable snapshot holds all they held); never the current one. */
   removeThrough(n: number): void {
     for (const name of safeList(this.options.dir)) {
-      const number = SEGMENT_PATTERN.exec(name)?.[1];
-      if (number !== undefined && Number(number) <= n && Number(number) !== this.segment) {
+      const number = Number(SEGMENT_PATTERN.exec(name)?.[1] ?? Number.NaN);
+      if (number <= n && number !== this.segment) {
         rmSync(join(this.options.dir, name), { force: true });
-        this.highest.delete(Number(number));
+        this.highest.delete(number);
+        this.sizes.delete(number);
       }
     }
   }
 
-  /** Waits for the writes under way; then closes the segment. */
+  /** Waits for the writes under way. */
   async close(): Promise<void> {
     while (this.flushing) await this.flushing;
-    await this.handle?.close().catch(() => undefined);
-    this.handle = null;
+  }
+
+  private nextSegment(): void {
+    this.segment++;
+    this.segmentBytes = 0;
   }
 
   private async flush(): Promise<void> {
@@ -197,23 +203,14 @@ export class RoundJournal<T> {
       this.pending = [];
       const path = join(this.options.dir, segmentName(this.segment));
       try {
-        const handle = await this.ready();
-        const segment = this.segment;
         const text = batch.map((p) => p.line).join("");
-        await handle.writeFile(text, "utf8");
-        if (this.options.sync) await handle.datasync();
-        this.bytes += Buffer.byteLength(text);
+        await this.write(text);
         const last = (batch[batch.length - 1] as Pending).seq;
-        this.highest.set(segment, Math.max(this.highest.get(segment) ?? -1, last));
         for (const p of batch) p.resolve(p.seq);
+        this.highest.set(this.segment, Math.max(this.highest.get(this.segment) ?? -1, last));
       } catch (err) {
-        // Never append after a failure: the next write starts a new segment.
-        const handle = this.handle;
-        this.handle = null;
-        if (handle) {
-          this.segment++;
-          await handle.close().catch(() => undefined);
-        }
+        // Never append after a failure: a torn line can only end its segment.
+        this.nextSegment();
         const error = err instanceof StorageError ? err : new StorageError(path, err);
         for (const p of batch) p.reject(error);
       }
@@ -221,30 +218,55 @@ export class RoundJournal<T> {
     this.flushing = null;
   }
 
-  /** The open segment, made anew when none is open or the open one was deleted. */
-  private async ready(): Promise<FileHandle> {
+  /**
+   * Appends to the current segment and syncs. The file is opened for each write, not held
+   * open: a segment (or the whole directory) deleted under the proxy is then noticed — the file
+   * is missing or shorter than what was written — and a filesystem remounted read-only refuses
+   * the next write at once.
+   */
+  private async write(text: string): Promise<void> {
+    const { dir, sync } = this.options;
+    let path = join(dir, segmentName(this.segment));
+    let handle = await open(path, "a", 0o600).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+      return null;
+    });
     let lost = false;
-    if (this.handle && (await this.handle.stat()).nlink === 0) {
-      await this.handle.close().catch(() => undefined);
-      this.handle = null;
-      this.segment++;
+    if (handle === null) {
+      // The directory is gone: whatever it held is gone with it.
+      lost = this.segmentBytes > 0 || this.writeCount > 0;
+      await mkdir(dir, { recursive: true });
+    } else if ((await handle.stat()).size < this.segmentBytes) {
       lost = true;
+      await handle.close();
+      rmSync(path, { force: true });
+      handle = null;
     }
+    if (lost) this.nextSegment();
+    const segment = this.segment;
     await this.options.beforeWrite(lost);
-    if (this.handle) return this.handle;
-    const { dir } = this.options;
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, segmentName(this.segment));
-    const handle = await open(path, "a", 0o600);
-    try {
-      // The new file's directory entry must be durable before anything in it is confirmed.
-      if (this.options.sync) await syncPath(dir);
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      throw new StorageError(path, err);
+    if (handle !== null && this.segment !== segment) {
+      // The owner's snapshot rotated the journal meanwhile: the round goes to the new segment.
+      await handle.close();
+      handle = null;
     }
-    this.handle = handle;
-    return handle;
+    const created = handle === null || this.segmentBytes === 0;
+    if (handle === null) {
+      path = join(dir, segmentName(this.segment));
+      handle = await open(path, "a", 0o600);
+    }
+    try {
+      await handle.writeFile(text, "utf8");
+      if (sync) await handle.datasync();
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+    // A new file's directory entry must be durable before anything in it is confirmed.
+    if (created && sync) await syncPath(dir);
+    const bytes = Buffer.byteLength(text);
+    this.segmentBytes += bytes;
+    this.sizes.set(this.segment, (this.sizes.get(this.segment) ?? 0) + bytes);
+    this.writeCount++;
   }
 }
 

@@ -27,7 +27,7 @@ import { passTime } from "./passingTime.js";
 import { type DeviceIds, forget } from "./stale.js";
 import { finishMigration } from "./stateFile.js";
 import type { StorageHealth } from "./storageHealth.js";
-import { DeviceStore } from "./store.js";
+import { DeviceStore, type StoreOptions } from "./store.js";
 import { trackedEcu } from "./tracked.js";
 import { UploadLog } from "./uploadLog.js";
 
@@ -36,7 +36,8 @@ export type { DeviceLimits } from "./applyUpload.js";
 /** Unknown kinds kept per ECU; one is enough to ask for captures. */
 const UNKNOWN_KINDS_MAX = 10;
 
-export interface DevicesConfig {
+/** `sync` and `maxJournalBytes` go to the store (store.ts): for the benchmark and tests. */
+export interface DevicesConfig extends Pick<StoreOptions, "sync" | "maxJournalBytes"> {
   dataDir: string;
   /** IANA zone of the ECUs' clocks. */
   zone: string;
@@ -52,8 +53,6 @@ export interface DevicesConfig {
   now?: () => number;
   /** How often the offline / midnight / stale-device check runs (default 30 s). */
   checkIntervalMs?: number;
-  /** fsync before confirming a round (default true; off only for the benchmark's comparison). */
-  sync?: boolean;
 }
 
 export class DeviceRegistry {
@@ -75,12 +74,7 @@ export class DeviceRegistry {
     this.now = config.now ?? Date.now;
     this.changes = new DeviceChanges(this.log);
     this.uploadLog = new UploadLog(this.log, config.limits, config.zone);
-    this.store = new DeviceStore({
-      dataDir: config.dataDir,
-      logger: this.log,
-      now: this.now,
-      sync: config.sync ?? true,
-    });
+    this.store = new DeviceStore({ ...config, logger: this.log, now: this.now });
     this.store.monitor.onChange(() => this.touchAll("storage", true));
   }
 

@@ -99,6 +99,17 @@ export function isDevicesState(v: unknown): v is DevicesState {
   );
 }
 
+/** Where a parsed file holds a number JSON cannot mean as one (1e999 reads as Infinity). */
+function nonFinitePath(value: unknown, at = ""): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : at || "(top)";
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = nonFinitePath(inner, at ? `${at}.${key}` : key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 export interface LoadedState {
   state: DevicesState;
   /** Files of an earlier version were read: save at once, then `finishMigration`. */
@@ -142,6 +153,8 @@ export function loadState(dataDir: string, logger: Logger, nowMs: number): Loade
     }
     problem = `a value no installation can have (${impossible})`;
   } else {
+    const odd = nonFinitePath(parsed);
+    if (odd !== undefined) problem = `a number that is not finite (${odd})`;
     const status = parse(readIfExists(join(dataDir, LEGACY_STATUS_FILE)));
     const migrated = migrateFromV1(parsed, status);
     if (migrated) {

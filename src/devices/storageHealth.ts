@@ -39,6 +39,8 @@ export function storageFix(code: string, dir: string): string {
     case "EACCES":
     case "EPERM":
       return `the proxy may not write ${dir}: check its owner and permissions`;
+    case "EJOURNALFULL":
+      return `the state snapshot in ${dir} cannot be written (see the error before this one); once it can, the journal is emptied and rounds are taken again`;
     case "EIO":
       return `the disk holding ${dir} reports read/write errors: check or replace it (an SD card wears out)`;
     default:
@@ -85,11 +87,12 @@ export class StorageMonitor {
     this.unconfirmed++;
   }
 
-  failed(what: StorageProblem["what"], path: string, err: unknown): void {
+  /** `attempted`: a write was tried and failed (then the next one waits for the backoff). */
+  failed(what: StorageProblem["what"], path: string, err: unknown, attempted = true): void {
     const code = errorCode(err);
     const message = (err as Error | null)?.message ?? String(err);
     const known = this.failing.get(what);
-    if (what === "journal") {
+    if (what === "journal" && attempted) {
       this.delayMs = Math.min(
         STORAGE_RETRY.maxMs,
         this.delayMs === 0 ? STORAGE_RETRY.firstMs : this.delayMs * 2,

@@ -58,12 +58,15 @@ export class DeviceStore {
   private render: SnapshotRender | null = null;
   private lastApplied = 0;
   private lastSnapshotBytes = 0;
+  /** Snapshots requested and not finished: a due snapshot is not requested twice. */
+  private snapshotting = 0;
   private snapshotRetry: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: StoreOptions) {
     this.log = options.logger;
     const path = join(options.dataDir, STATE_FILE);
-    this.monitor = new StorageMonitor(this.log, options.dataDir, options.now);
+    // Retries and "failing since" are real time, whatever clock the rounds are judged by.
+    this.monitor = new StorageMonitor(this.log, options.dataDir, Date.now);
     this.file = new AtomicFile(path, {
       onError: (err) => this.monitor.failed("snapshot", path, err),
       onWritten: () => this.monitor.succeeded("snapshot"),
@@ -147,15 +150,17 @@ export class DeviceStore {
     const journal = this.journal;
     const path = this.options.dataDir;
     if (!journal) throw new StorageError(path, new Error("the store is not loaded"));
-    const problem = this.health.problem;
-    if (this.monitor.backingOff && problem) throw new StorageError(problem.path, problem);
     if (journal.size > (this.options.maxJournalBytes ?? MAX_JOURNAL_BYTES)) {
+      // Only a snapshot makes room: try one (coalesced), and refuse the round meanwhile.
+      void this.snapshot();
       const err = Object.assign(new Error("the journal is full: snapshots fail"), {
         code: "EJOURNALFULL",
       });
-      this.monitor.failed("journal", path, err);
+      this.monitor.failed("journal", path, err, false);
       throw new StorageError(path, err);
     }
+    const problem = this.health.problem;
+    if (this.monitor.backingOff && problem) throw new StorageError(problem.path, problem);
     try {
       const seq = await journal.append(at, upload);
       this.monitor.succeeded("journal");
@@ -171,9 +176,8 @@ export class DeviceStore {
   applied(seq: number): void {
     if (seq > this.lastApplied) this.lastApplied = seq;
     const journal = this.journal;
-    if (journal && journal.size >= Math.max(MIN_SNAPSHOT_BYTES, this.lastSnapshotBytes)) {
-      void this.snapshot();
-    }
+    const due = Math.max(MIN_SNAPSHOT_BYTES, this.lastSnapshotBytes);
+    if (journal && this.snapshotting === 0 && journal.size >= due) void this.snapshot();
   }
 
   /**
@@ -185,6 +189,7 @@ export class DeviceStore {
     const journal = this.journal;
     if (!render || !journal) return Promise.resolve(false);
     let ran: { through: number; seq: number; done: (durable: boolean) => void } | undefined;
+    this.snapshotting++;
     return this.file
       .write(() => {
         const through = journal.rotate();
@@ -202,6 +207,7 @@ export class DeviceStore {
           }
           ran.done(durable);
         }
+        this.snapshotting--;
         if (!durable) this.retrySnapshot();
         return durable;
       });

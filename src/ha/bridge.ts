@@ -73,6 +73,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     enabled: config.settings !== undefined,
   };
   const publisher = new Publisher(sink, { topics, origin: ORIGIN }, config.mode, config.zone);
+  publisher.storageOk = () => devices.storageHealth.ok;
 
   /** Home Assistant clears a device's retained config when a user deletes it: watch for that. */
   function watch(configTopic: string): void {

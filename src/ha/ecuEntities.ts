@@ -120,6 +120,14 @@ export const ECU_ENTITIES: readonly EntityRow<keyof EcuValues>[] = [
     availability: "proxy",
   },
   {
+    key: "storage_problem",
+    name: "Storage problem",
+    component: "binary_sensor",
+    field: "storage_problem",
+    device_class: "problem",
+    availability: "proxy",
+  },
+  {
     key: "ema_reachable",
     name: "EMA reachable",
     component: "binary_sensor",

@@ -54,6 +54,9 @@ export class Publisher {
   /** Latest forwarder figures; set only in forwarding mode. */
   ema: EmaDiagnostics | undefined;
 
+  /** Whether the data directory takes writes now (the ECUs' storage problem sensor). */
+  storageOk: () => boolean = () => true;
+
   /** After a reconnect or an HA restart every config must go out again. */
   forgetSentConfigs(): void {
     this.sentConfigs.clear();
@@ -89,7 +92,7 @@ export class Publisher {
 
   publishEcuState(ecu: EcuDevice, inverters: readonly InverterDevice[]): void {
     if (ecu.model === null || !this.sink.enabled) return;
-    const values = ecuValues(ecu, inverters, this.mode, this.zone, this.ema);
+    const values = ecuValues(ecu, inverters, this.mode, this.zone, this.ema, this.storageOk());
     this.sink.publish(this.topics.ecuState(ecu.id), stableStringify(values), true);
   }
 

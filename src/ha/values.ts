@@ -22,6 +22,11 @@ export interface EcuValues {
   last_upload: string | null;
   last_contact: string | null;
   proxy_mode: ProxyMode;
+  /**
+   * The proxy cannot write its data directory: rounds are not confirmed (the ECU keeps them)
+   * until it can (src/devices/storageHealth.ts). The same for every ECU: they share the disk.
+   */
+  storage_problem: "ON" | "OFF";
   /** Forwarding diagnostics; absent in cloudless mode (their entities are not announced then). */
   ema_reachable?: "ON" | "OFF" | null;
   answers_from_ema?: number;
@@ -73,6 +78,7 @@ export function ecuValues(
   mode: ProxyMode,
   zone: string,
   ema?: EmaDiagnostics,
+  storageOk = true,
 ): EcuValues {
   return {
     power: ecu.powerW,
@@ -87,6 +93,7 @@ export function ecuValues(
       ecu.lastRoundTimestamp === null ? null : ecuTimestampToIso(ecu.lastRoundTimestamp, zone),
     last_contact: ecu.lastContactAt === null ? null : epochToIso(ecu.lastContactAt, zone),
     proxy_mode: mode,
+    storage_problem: onOff(!storageOk),
     ...(ema && {
       ema_reachable: ema.emaReachable === undefined ? null : ema.emaReachable ? "ON" : "OFF",
       answers_from_ema: ema.answersFromEma,

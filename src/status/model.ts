@@ -1,5 +1,6 @@
 import { networkInterfaces } from "node:os";
 import type { EcuDevice, InverterDevice } from "../devices/model.js";
+import type { StorageHealth } from "../devices/storageHealth.js";
 import { messageEcuId } from "../protocol/ecuId.js";
 import { ecuModel } from "../protocol/models.js";
 import type { Exchange } from "../proxy/exchange.js";
@@ -35,6 +36,8 @@ export interface DevicesView {
   readonly ecus: readonly EcuDevice[];
   inverters(ecuId: string): InverterDevice[];
   today(): string;
+  /** Whether the data directory takes writes (src/devices/storageHealth.ts). */
+  readonly storageHealth: StorageHealth;
 }
 
 export interface StatusModelConfig {
@@ -222,6 +225,7 @@ export class StatusModel {
       listeningSince: this.listeningSince,
       hostAddresses: this.config.hostAddresses?.() ?? lanAddresses(),
       homeAssistant: this.config.homeAssistant?.() ?? NO_HA,
+      storage: this.config.devices.storageHealth,
       version: this.config.version,
       mode: this.config.mode,
       ema: this.emaStatus(),

@@ -4,6 +4,7 @@
  * Nothing here may ever carry an option value: the page shows traffic and devices, not settings.
  */
 
+import type { StorageHealth } from "../devices/storageHealth.js";
 import type { AnswerSource } from "../proxy/exchange.js";
 
 export type Mode = "cloudless" | "forwarding";
@@ -129,6 +130,8 @@ export interface StatusSnapshot {
    */
   hostAddresses: string[];
   homeAssistant: HomeAssistantSummary;
+  /** Whether rounds can be stored (and so confirmed to the ECUs). */
+  storage: StorageHealth;
   version: string;
   mode: Mode;
   ema: EmaSummary;

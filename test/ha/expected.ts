@@ -166,6 +166,17 @@ export const ECU_CONFIG = {
       options: ["cloudless", "forwarding"],
       entity_category: "diagnostic",
     },
+    storage_problem: {
+      platform: "binary_sensor",
+      unique_id: "apsystems_ecu_216000064136_storage_problem",
+      name: "Storage problem",
+      state_topic: ECU_STATE,
+      value_template: "{{ value_json.storage_problem }}",
+      availability: PROXY_ONLY,
+      device_class: "problem",
+      payload_on: "ON",
+      payload_off: "OFF",
+    },
   },
 };
 

@@ -266,6 +266,7 @@ test("in forwarding mode EMA counts as reachable while it answers, unreachable o
     ecus: [],
     inverters: () => [],
     today: () => "2024-02-06",
+    storageHealth: { ok: true, problem: null, unconfirmedRounds: 0 },
   };
   const config = { timezone: ZONE, version: "t", devices: noDevices };
   const model = new StatusModel({ ...config, mode: "forwarding" });

@@ -123,9 +123,25 @@ function renderHomeAssistant(s, now) {
     );
 }
 
+function renderStorage(s, now) {
+  const problem = s.storage.problem;
+  document.getElementById("storage").hidden = problem === null;
+  if (problem === null) return;
+  document.getElementById("storage-what").textContent =
+    `${problem.what === "journal" ? "The journal of rounds" : "The state snapshot"} ${problem.path} cannot be written: ${problem.code}.`;
+  document.getElementById("storage-fix").textContent = problem.fix;
+  document
+    .getElementById("storage-stats")
+    .replaceChildren(
+      stat("Failing since", ago(problem.since, now), clock(problem.since)),
+      stat("Rounds left unconfirmed", String(s.storage.unconfirmedRounds)),
+    );
+}
+
 function render(s) {
   const now = s.generatedAt;
   renderMode(s);
+  renderStorage(s, now);
   renderHomeAssistant(s, now);
   renderFirstRun(s);
   document.getElementById("ecus").replaceChildren(...s.ecus.map((e) => ecuCard(e, now)));
