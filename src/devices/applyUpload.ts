@@ -17,7 +17,12 @@ import {
   newEcu,
   newInverter,
 } from "./model.js";
-import { implausibleRecord, maxEcuPowerW, maxRoundEnergyWh } from "./plausibility.js";
+import {
+  implausibleRecord,
+  maxDayEnergyMWh,
+  maxEcuPowerW,
+  maxRoundEnergyWh,
+} from "./plausibility.js";
 import { judgeProblems } from "./problems.js";
 import { roundDate, roundSeconds } from "./roundTime.js";
 
@@ -245,7 +250,12 @@ export function applyUpload(
       if (!rec) continue;
       const channelMWh = inv.channels.map((ch) => Math.round(ch.energyWh * 1000));
       const wh = channelMWh.reduce((a, b) => a + b, 0) / 1000;
-      const maxWh = maxRoundEnergyWh(inv.model, claim.gapS);
+      const maxWh = Math.min(
+        maxRoundEnergyWh(inv.model, claim.gapS),
+        isToday
+          ? (maxDayEnergyMWh(inv.model) - rec.energyTodayMWh) / 1000
+          : Number.POSITIVE_INFINITY,
+      );
       if (wh > maxWh) {
         outcome.energyRefused.push({ uid, wh, maxWh });
         continue;

@@ -41,6 +41,17 @@ export function implausibleRecord(inv: Inverter): string | undefined {
 }
 
 /**
+ * Highest energy an inverter's "today" counter may hold, mWh: a whole day at its bound power.
+ * Rounds are bounded one by one (maxRoundEnergyWh, at least 10 minutes each); this bounds their
+ * sum, so a sender of rounds seconds apart cannot pile up more than a day could hold — and the
+ * state file check (stateBounds.ts) uses the same bound, so it never refuses a state the live
+ * rounds could make.
+ */
+export function maxDayEnergyMWh(model: string): number {
+  return maxInverterPowerW(model) * 24 * 1000;
+}
+
+/**
  * Highest energy a record may report for one round, Wh: its bound power over the time since
  * the ECU's previous round (at least 10 minutes: a first round or one after a reboot covers an
  * unknown span; at most a day).

@@ -6,7 +6,7 @@
  */
 import { MAX_ROUNDS_PER_DAY } from "./counters.js";
 import type { DevicesState, EcuDevice, InverterDevice } from "./model.js";
-import { maxEcuPowerW, maxInverterPowerW } from "./plausibility.js";
+import { maxDayEnergyMWh, maxInverterPowerW } from "./plausibility.js";
 
 const DAY_H = 24;
 /** Lifetime counters: generous — a century of full power around the clock. */
@@ -19,12 +19,18 @@ function maxMWh(model: string, hours: number): number {
   return maxInverterPowerW(model) * hours * 1000;
 }
 
+/**
+ * An ECU's figures, bounded as if all 999 inverters its header can count were of the largest
+ * kind: which inverters belong to an ECU changes, and this must not refuse what rounds made.
+ */
+const ECU_MAX_W = 999 * maxInverterPowerW("unknown");
+
 function within(value: number | null, max: number): boolean {
   return value === null || (Number.isFinite(value) && value >= 0 && value <= max);
 }
 
 function inverterProblem(inv: InverterDevice): string | undefined {
-  const day = maxMWh(inv.model, DAY_H);
+  const day = maxDayEnergyMWh(inv.model);
   const life = maxMWh(inv.model, LIFETIME_H);
   const power = maxInverterPowerW(inv.model);
   if (!within(inv.energyTodayMWh, day)) return `energyTodayMWh ${inv.energyTodayMWh}`;
@@ -41,19 +47,15 @@ function inverterProblem(inv: InverterDevice): string | undefined {
   return undefined;
 }
 
-function ecuProblem(ecu: EcuDevice, inverters: readonly InverterDevice[]): string | undefined {
-  // The header's count has 3 digits (protocol.md §3.1); it bounds the power bound below.
+function ecuProblem(ecu: EcuDevice): string | undefined {
+  // The header's count has 3 digits (protocol.md §3.1).
   if (!within(ecu.invertersOnline, 999)) return `invertersOnline ${ecu.invertersOnline}`;
   for (const key of ["backlogRounds", "aheadRounds"] as const) {
     if (!within(ecu[key], Number.MAX_SAFE_INTEGER)) return `${key} ${ecu[key]}`;
   }
-  const online = Math.max(ecu.invertersOnline ?? 0, inverters.length);
-  const maxW = maxEcuPowerW(
-    inverters.map((inv) => inv.model),
-    online,
-  );
-  if (!within(ecu.energyTodayMWh, maxW * DAY_H * 1000))
+  if (!within(ecu.energyTodayMWh, ECU_MAX_W * DAY_H * 1000)) {
     return `energyTodayMWh ${ecu.energyTodayMWh}`;
+  }
   if (!within(ecu.lifetimeEnergyKWh, ECU_LIFETIME_MAX_KWH)) {
     return `lifetimeEnergyKWh ${ecu.lifetimeEnergyKWh}`;
   }
@@ -61,7 +63,7 @@ function ecuProblem(ecu: EcuDevice, inverters: readonly InverterDevice[]): strin
     return `lifetimeCandidate ${ecu.lifetimeCandidate.kWh}`;
   }
   for (const key of ["powerW", "maxPowerTodayW", "maxPowerEverW"] as const) {
-    if (!within(ecu[key], maxW)) return `${key} ${ecu[key]}`;
+    if (!within(ecu[key], ECU_MAX_W)) return `${key} ${ecu[key]}`;
   }
   if (ecu.todayRounds.length > MAX_ROUNDS_PER_DAY) return `${ecu.todayRounds.length} todayRounds`;
   return undefined;
@@ -69,16 +71,12 @@ function ecuProblem(ecu: EcuDevice, inverters: readonly InverterDevice[]): strin
 
 /** Where the state holds a number it cannot hold (`ecus.<id>.<field> <value>`), or undefined. */
 export function impossibleCounter(state: DevicesState): string | undefined {
-  const byEcu = new Map<string, InverterDevice[]>();
   for (const [uid, inv] of Object.entries(state.inverters)) {
     const problem = inverterProblem(inv);
     if (problem) return `inverters.${uid}: ${problem}`;
-    const list = byEcu.get(inv.ecuId) ?? [];
-    list.push(inv);
-    byEcu.set(inv.ecuId, list);
   }
   for (const [id, ecu] of Object.entries(state.ecus)) {
-    const problem = ecuProblem(ecu, byEcu.get(id) ?? []);
+    const problem = ecuProblem(ecu);
     if (problem) return `ecus.${id}: ${problem}`;
   }
   return undefined;
