@@ -63,11 +63,19 @@ export class MqttWatch {
     }
   }
 
-  async waitForJson(topic: string, check: (value: Record<string, unknown>) => boolean) {
-    await this.waitFor(() => {
-      const v = this.json(topic);
-      return typeof v === "object" && v !== null && check(v as Record<string, unknown>);
-    }, `a matching message on ${topic}`);
+  async waitForJson(
+    topic: string,
+    check: (value: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ) {
+    await this.waitFor(
+      () => {
+        const v = this.json(topic);
+        return typeof v === "object" && v !== null && check(v as Record<string, unknown>);
+      },
+      `a matching message on ${topic}`,
+      timeoutMs,
+    );
   }
 
   async end(): Promise<void> {
