@@ -149,3 +149,33 @@ export async function runProxyOnly(
   await measureLoad(proxy, scenario, scenario.total, uploads, tally);
   return tally.result();
 }
+
+/**
+ * Two proxies under the same load of new rounds, taking turns in chunks as runScenario does
+ * (a noisy phase of the machine weighs on both alike); each has its own rounds, so every upload
+ * is new to the proxy that gets it.
+ */
+export async function runProxyPair(
+  scenario: Scenario,
+  a: Target,
+  b: Target,
+  next: { a: (ecu: number) => { upload: Buffer; answer: Buffer }; b: typeof next.a },
+  warmup: number,
+): Promise<{ a: Measured; b: Measured }> {
+  const uploads = (nextUpload: typeof next.a) => ({
+    upload: Buffer.alloc(0),
+    answer: Buffer.alloc(0),
+    nextUpload,
+  });
+  await measureLoad(a, scenario, warmup, uploads(next.a));
+  await measureLoad(b, scenario, warmup, uploads(next.b));
+  const ta = new Tally();
+  const tb = new Tally();
+  const chunk = Math.ceil(scenario.total / CHUNKS);
+  for (let done = 0; done < scenario.total; done += chunk) {
+    const n = Math.min(chunk, scenario.total - done);
+    await measureLoad(a, scenario, n, uploads(next.a), ta);
+    await measureLoad(b, scenario, n, uploads(next.b), tb);
+  }
+  return { a: ta.result(), b: tb.result() };
+}

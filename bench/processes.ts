@@ -142,6 +142,7 @@ export async function startProxy(
   dir: string,
   name: string,
   options: ProxyOptions = {},
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<Started> {
   const port = await freePort();
   const optionsFile = join(dir, `${name}.options.json`);
@@ -166,7 +167,7 @@ export async function startProxy(
   const child = spawnTracked(process.execPath, args, {
     cwd: dir,
     stdio: ["ignore", out, out],
-    env: { ...process.env, ...runtime.env, TZ: "UTC", LOG_FORMAT: "pretty" },
+    env: { ...process.env, ...runtime.env, TZ: "UTC", LOG_FORMAT: "pretty", ...extraEnv },
   });
   const listeningMs = await waitForListening(child, port, since);
   return { child, port, listeningMs, logFile };

@@ -1,5 +1,6 @@
 import type { Measured, ScenarioResult } from "./answerLatency.js";
 import type { ThroughputResult } from "./decodeThroughput.js";
+import type { DurabilityResult } from "./durability.js";
 import type { Machine } from "./machine.js";
 import type { MemoryResult } from "./memory.js";
 import type { MqttLatencyResult } from "./mqttLatency.js";
@@ -16,6 +17,8 @@ export interface BenchResults {
   answers: ScenarioResult[];
   /** The proxy alone with a new round in every upload (each one saved to the state file). */
   freshRounds?: { name: string; total: number; proxy: Measured };
+  /** Durable answers against the same proxy without fsync, and with many devices kept. */
+  durability?: DurabilityResult;
   decode: ThroughputResult[];
   mqtt: MqttLatencyResult | { skipped: string };
   memory: MemoryResult | { skipped: string };
@@ -36,6 +39,42 @@ const ms = (v: number) => (Number.isFinite(v) ? round(v, 2).toFixed(2) : "–");
 const x = (v: number) => (Number.isFinite(v) ? `${round(v, 2).toFixed(2)}×` : "–");
 const int = (v: number) => Math.round(v).toLocaleString("en-US");
 const mib = (v: number) => `${round(v, 1).toFixed(1)}`;
+
+function durabilityReport(d: DurabilityResult | undefined): string[] {
+  if (!d) return [];
+  const k = d.devicesKept;
+  return [
+    "Durable answers (every upload a new round, confirmed once journaled and fdatasynced) against the same proxy with ECU_PROXY_UNSAFE_NO_FSYNC=1, in the same run; × = durable ÷ no sync:",
+    "",
+    table(
+      [
+        "where",
+        "scenario",
+        "durable p50",
+        "durable p99",
+        "no-sync p50",
+        "no-sync p99",
+        "p50 ×",
+        "p99 ×",
+        "dropped",
+      ],
+      d.rows.map((row) => [
+        row.where,
+        row.scenario,
+        ms(row.durable.p50),
+        ms(row.durable.p99),
+        ms(row.noSync.p50),
+        ms(row.noSync.p99),
+        x(row.ratio.p50),
+        x(row.ratio.p99),
+        `${row.durable.dropped} (no sync ${row.noSync.dropped})`,
+      ]),
+    ),
+    "",
+    `A round's cost with 16 ECUs × 100 inverters kept, against an empty proxy (${k.scenario}, disk, durable): p50 ${ms(k.kept.p50)} vs ${ms(k.empty.p50)} ms (${x(k.ratio.p50)}), p99 ${ms(k.kept.p99)} vs ${ms(k.empty.p99)} ms (${x(k.ratio.p99)}), CPU ${int(k.kept.cpuUsPerUpload)} vs ${int(k.empty.cpuUsPerUpload)} µs/upload (${x(k.ratio.cpu)})`,
+    "",
+  ];
+}
 
 /** The human-readable report: Markdown tables, so it can be pasted into CONTRIBUTING.md as is. */
 export function formatReport(r: BenchResults): string {
@@ -79,10 +118,11 @@ export function formatReport(r: BenchResults): string {
     "",
     ...(r.freshRounds
       ? [
-          `The same proxy, ${r.freshRounds.name}, every upload a new round (saved to the state file before it is published; no baseline: it answers one fixed text): ${int(r.freshRounds.total)} uploads, p50 ${ms(r.freshRounds.proxy.p50)} ms, p99 ${ms(r.freshRounds.proxy.p99)} ms, max ${ms(r.freshRounds.proxy.max)} ms, ${int(r.freshRounds.proxy.perSecond)} answers/s, CPU ${int(r.freshRounds.proxy.cpuUsPerUpload)} µs/upload, dropped ${r.freshRounds.proxy.dropped}`,
+          `The same proxy, ${r.freshRounds.name}, every upload a new round (journaled and synced before it is confirmed; no baseline: it answers one fixed text): ${int(r.freshRounds.total)} uploads, p50 ${ms(r.freshRounds.proxy.p50)} ms, p99 ${ms(r.freshRounds.proxy.p99)} ms, max ${ms(r.freshRounds.proxy.max)} ms, ${int(r.freshRounds.proxy.perSecond)} answers/s, CPU ${int(r.freshRounds.proxy.cpuUsPerUpload)} µs/upload, dropped ${r.freshRounds.proxy.dropped}`,
           "",
         ]
       : []),
+    ...durabilityReport(r.durability),
     "Decode throughput (one thread; uploads per second of CPU time, median of 5 windows):",
     "",
     table(

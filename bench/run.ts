@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { runProxyOnly, runScenario, type ScenarioResult } from "./answerLatency.js";
 import { type BenchConfig, FULL, QUICK } from "./config.js";
 import { measureDecode } from "./decodeThroughput.js";
+import { measureDurability } from "./durability.js";
 import { describeMachine } from "./machine.js";
 import { measureMemory } from "./memory.js";
 import { type Broker, findMosquitto, startMosquitto } from "./mosquitto.js";
@@ -22,26 +23,10 @@ import { type BenchResults, formatReport } from "./report.js";
 import { describeRuntime } from "./runtime.js";
 import { measureStartup } from "./startup.js";
 import { evaluateTargets } from "./targets.js";
-import { ecuTimestamp, generatedUpload, REAL_UPLOAD_ANSWER, realUploadWire } from "./uploads.js";
+import { generatedUpload, newRounds, REAL_UPLOAD_ANSWER, realUploadWire } from "./uploads.js";
 
 function progress(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
-}
-
-/**
- * Uploads as ECUs really send them: ECU i (its own id, two inverters like the capture) a new
- * round each time, one second after its previous one.
- */
-function newRounds(): (ecu: number) => { upload: Buffer; answer: Buffer } {
-  const FIRST_ECU = 300;
-  const start = Date.UTC(2024, 1, 7, 6, 0, 0);
-  const sent = new Map<number, number>();
-  return (ecu) => {
-    const n = sent.get(ecu) ?? 0;
-    sent.set(ecu, n + 1);
-    const upload = generatedUpload(FIRST_ECU + ecu, 2, ecuTimestamp(new Date(start + n * 1000)), n);
-    return { upload: upload.wire, answer: upload.answer };
-  };
 }
 
 async function bench(config: BenchConfig): Promise<BenchResults> {
@@ -72,7 +57,8 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
   let freshRounds: BenchResults["freshRounds"];
   const baseline = await startBaseline(dir, REAL_UPLOAD_ANSWER);
   // The answer path alone (no MQTT), so the ratio to the baseline is about answering.
-  const proxy = await startProxy(dir, "latency", {});
+  // max_ecus above the 50 ECUs of the new-round scenario: each of its rounds is stored.
+  const proxy = await startProxy(dir, "latency", { max_ecus: 1000 });
   const proxyTarget = { host: "127.0.0.1", port: proxy.port, pid: proxy.child.pid };
   try {
     for (const scenario of config.scenarios) {
@@ -101,6 +87,13 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     await Promise.all([stopProcess(baseline.child), stopProcess(proxy.child)]);
   }
 
+  const durability = await measureDurability(
+    dir,
+    config.scenarios.filter((s) => s.concurrency === 1 || s.concurrency === 50),
+    config.warmup,
+    progress,
+  );
+
   let mqtt: BenchResults["mqtt"] = { skipped: "mosquitto not installed" };
   let memory: BenchResults["memory"] = { skipped: "mosquitto not installed" };
   let bridge = broker;
@@ -124,6 +117,7 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     proxyRuntime: describeRuntime(),
     answers,
     ...(freshRounds ? { freshRounds } : {}),
+    durability,
     decode,
     mqtt,
     memory,

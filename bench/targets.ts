@@ -15,6 +15,10 @@ export const TARGETS = {
   rssAfterStartMiB: 60,
   rssWith500MiB: 80,
   listeningMs: 1000,
+  /** Durable answers at 50 ECUs on the disk: p99 at most this many times the unsynced one. */
+  durableP99Ratio: 1.5,
+  /** A round's p99 with 16 × 100 devices kept, at most this many times with none. */
+  devicesKeptP99Ratio: 1.5,
 } as const;
 
 export function check(
@@ -40,6 +44,28 @@ export function evaluateTargets(r: Omit<BenchResults, "targets">): TargetCheck[]
         `≤ ${TARGETS.answerP99Ratio}× baseline, 0 dropped`,
         `${fmt(c50.ratio.p99, 2)}× (${fmt(c50.proxy.p99, 2)} vs ${fmt(c50.baseline.p99, 2)} ms), ${c50.proxy.dropped} dropped`,
         c50.ratio.p99 <= TARGETS.answerP99Ratio && c50.proxy.dropped === 0,
+      ),
+    );
+  }
+  const durable = r.durability?.rows.find((row) => row.where === "disk" && /50/.test(row.scenario));
+  if (durable) {
+    checks.push(
+      check(
+        "durable answers, p99 at 50 ECUs on the disk",
+        `≤ ${TARGETS.durableP99Ratio}× the same without fsync`,
+        `${fmt(durable.ratio.p99, 2)}× (${fmt(durable.durable.p99, 2)} vs ${fmt(durable.noSync.p99, 2)} ms)`,
+        durable.ratio.p99 <= TARGETS.durableP99Ratio && durable.durable.dropped === 0,
+      ),
+    );
+  }
+  const kept = r.durability?.devicesKept;
+  if (kept) {
+    checks.push(
+      check(
+        "a round's p99 with 16 ECUs × 100 inverters kept",
+        `≤ ${TARGETS.devicesKeptP99Ratio}× with none kept`,
+        `${fmt(kept.ratio.p99, 2)}× (${fmt(kept.kept.p99, 2)} vs ${fmt(kept.empty.p99, 2)} ms)`,
+        kept.ratio.p99 <= TARGETS.devicesKeptP99Ratio,
       ),
     );
   }

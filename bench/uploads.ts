@@ -77,3 +77,18 @@ export function generatedUpload(
     uids: readings.map((r) => r.uid),
   };
 }
+
+/**
+ * Uploads as ECUs really send them: ECU `firstEcu + i` (its own id, two inverters like the
+ * capture) a new round each time, one second after its previous one.
+ */
+export function newRounds(firstEcu = 300): (ecu: number) => { upload: Buffer; answer: Buffer } {
+  const start = Date.UTC(2024, 1, 7, 6, 0, 0);
+  const sent = new Map<number, number>();
+  return (ecu) => {
+    const n = sent.get(ecu) ?? 0;
+    sent.set(ecu, n + 1);
+    const upload = generatedUpload(firstEcu + ecu, 2, ecuTimestamp(new Date(start + n * 1000)), n);
+    return { upload: upload.wire, answer: upload.answer };
+  };
+}

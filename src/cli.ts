@@ -111,6 +111,7 @@ async function serve(argv: string[]): Promise<number> {
     host: values.host,
     ports,
     dataDir: values["data-dir"],
+    ...(process.env.ECU_PROXY_UNSAFE_NO_FSYNC === "1" ? { sync: false } : {}),
     ...(statusPort !== undefined ? { statusPort } : {}),
     ...(values["status-host"] ? { statusAccess: { host: values["status-host"] } } : {}),
     logger,

@@ -38,6 +38,12 @@ export interface ServeConfig {
   logger: Logger;
   /** Broker resolved elsewhere (e.g. the Supervisor); default: from the mqtt_* options. */
   mqtt?: MqttSettings;
+  /**
+   * fsync rounds before confirming them (default true). Off only for the benchmark's
+   * comparison (environment ECU_PROXY_UNSAFE_NO_FSYNC=1): a power cut can then lose rounds the
+   * ECUs have deleted.
+   */
+  sync?: boolean;
   /** EMA port for a request on a local port (forwarding mode); default the same port. For tests. */
   emaUpstreamPort?: (localPort: number) => number;
 }
@@ -100,7 +106,11 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     ...devicesConfig(options),
     dataDir: config.dataDir,
     logger,
+    ...(config.sync === false ? { sync: false } : {}),
   });
+  if (config.sync === false) {
+    log.warn("ECU_PROXY_UNSAFE_NO_FSYNC is set: rounds are confirmed before they are on disk");
+  }
   const allowed = allowedEcu(options.allowed_ecu_ids);
   const services: AnswerServices = {
     // An ECU left out by allowed_ecu_ids is answered as before but not tracked: nothing to store.

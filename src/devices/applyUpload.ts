@@ -12,6 +12,7 @@ import { applyLifetime, type LifetimeVerdict } from "./lifetime.js";
 import {
   type DevicesState,
   type InverterDevice,
+  inverterMembershipChanged,
   invertersOf,
   newChannel,
   newEcu,
@@ -91,6 +92,7 @@ function inverterRecord(
     state.inverters[inv.uid] = rec;
   }
   rec.ecuId = ecuId;
+  if (created) inverterMembershipChanged(state);
   rec.model = inv.model;
   rec.typeCode = inv.typeCode;
   rec.lastSeenAt = nowMs;

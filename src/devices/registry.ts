@@ -135,7 +135,7 @@ export class DeviceRegistry {
     return this.state.ecus[id];
   }
 
-  inverters(ecuId: string): InverterDevice[] {
+  inverters(ecuId: string): readonly InverterDevice[] {
     return invertersOf(this.state, ecuId);
   }
 

@@ -2,7 +2,7 @@
  * Devices not heard of for `remove_stale_devices_after_days` (ECUs: last contact of any kind;
  * inverters: last round naming them), and forgetting a device with everything it owns.
  */
-import type { DevicesState } from "./model.js";
+import { type DevicesState, inverterMembershipChanged } from "./model.js";
 
 export interface DeviceIds {
   ecus: string[];
@@ -35,5 +35,6 @@ export function forget(state: DevicesState, ids: DeviceIds): DeviceIds {
     delete state.inverters[uid];
     removed.inverters.push(uid);
   }
+  if (removed.inverters.length > 0) inverterMembershipChanged(state);
   return removed;
 }

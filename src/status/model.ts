@@ -34,7 +34,7 @@ const PORT_PURPOSE: Record<number, string> = {
 /** What the page reads of the device registry (src/devices): the same records HA is sent. */
 export interface DevicesView {
   readonly ecus: readonly EcuDevice[];
-  inverters(ecuId: string): InverterDevice[];
+  inverters(ecuId: string): readonly InverterDevice[];
   today(): string;
   /** Whether the data directory takes writes (src/devices/storageHealth.ts). */
   readonly storageHealth: StorageHealth;
