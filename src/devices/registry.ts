@@ -33,6 +33,12 @@ import { UploadLog } from "./uploadLog.js";
 
 export type { DeviceLimits } from "./applyUpload.js";
 
+/**
+ * Contact times alone (polls, resent rounds) are saved at most this often, and at stop: they are
+ * no counter, and a snapshot of a large state for each would wear an SD card for nothing.
+ */
+export const CONTACT_SAVE_MS = 15 * 60_000;
+
 /** Unknown kinds kept per ECU; one is enough to ask for captures. */
 const UNKNOWN_KINDS_MAX = 10;
 
@@ -222,7 +228,8 @@ export class DeviceRegistry {
     if (passed.removed.ecus.length + passed.removed.inverters.length > 0) {
       this.noteRemoved(passed.removed);
     }
-    if (this.changes.waiting || this.contactUnsaved) this.persist();
+    const contactsDue = this.contactUnsaved && this.store.snapshotAgeMs >= CONTACT_SAVE_MS;
+    if (this.changes.waiting || contactsDue) this.persist();
   }
 
   // ---- internals -----------------------------------------------------------------------------

@@ -60,6 +60,7 @@ export class DeviceStore {
   private lastSnapshotBytes = 0;
   /** Snapshots requested and not finished: a due snapshot is not requested twice. */
   private snapshotting = 0;
+  private lastSnapshotAt = 0;
   private snapshotRetry: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: StoreOptions) {
@@ -76,6 +77,11 @@ export class DeviceStore {
 
   get health(): StorageHealth {
     return this.monitor.health;
+  }
+
+  /** Real time since the last durable snapshot (Infinity before the first). */
+  get snapshotAgeMs(): number {
+    return this.lastSnapshotAt === 0 ? Number.POSITIVE_INFINITY : Date.now() - this.lastSnapshotAt;
   }
 
   /** No snapshot is being written or waiting. */
@@ -201,6 +207,7 @@ export class DeviceStore {
         return text;
       })
       .then((durable) => {
+        if (durable) this.lastSnapshotAt = Date.now();
         if (ran) {
           if (durable && journal.highestThrough(ran.through) <= ran.seq) {
             journal.removeThrough(ran.through);
