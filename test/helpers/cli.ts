@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -56,4 +57,43 @@ export function exited(
       resolve({ code, ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * `startCli` under a file-descriptor limit (soft and hard), as a container with that default
+ * runs it: prlimit execs the program, so the child's pid is the program's.
+ */
+export function startCliWithFdLimit(
+  args: string[],
+  nofile: number,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess & { output: () => string } {
+  const child = spawn(
+    "prlimit",
+    [`--nofile=${nofile}:${nofile}`, "--", process.execPath, ...TSX_ENTRY, ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NODE_NO_WARNINGS: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  return Object.assign(child, { output: () => out });
+}
+
+/** The soft limit on open files of process `pid` (Linux /proc), or undefined elsewhere. */
+export function openFilesLimit(pid: number | "self" = "self"): number | undefined {
+  try {
+    const limits = readFileSync(`/proc/${pid}/limits`, "utf8");
+    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+    return soft === undefined ? undefined : soft === "unlimited" ? Infinity : Number(soft);
+  } catch {
+    return undefined;
+  }
 }
