@@ -124,6 +124,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     ports: config.ports,
     ...serverLimits(options),
     logger,
+    published: allowed,
     responder: ema ? ema.responder : local,
   });
   const bridge = createHomeAssistantBridge({

@@ -3,6 +3,7 @@ import { messageEcuId } from "../protocol/ecuId.js";
 import type { FrameEvent } from "../protocol/framer.js";
 import type { DecodeResult } from "../protocol/types.js";
 import type { AnswerSource } from "./exchange.js";
+import { ExchangeLines } from "./exchangeLines.js";
 import { RecentSet } from "./recent.js";
 import { summariseUpload } from "./summary.js";
 
@@ -40,10 +41,25 @@ export class ExchangeLog {
   /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
   readonly logUpload: (fields: FastFields, msg: string) => void;
   readonly unknownKindsSeen = new RecentSet<string>(REMEMBERED_UNKNOWN_KINDS);
+  /** Which exchange lines are written (exchangeLines.ts). */
+  readonly lines: ExchangeLines;
 
-  constructor(logger: Logger) {
+  /**
+   * `published`: whether an ECU id passes allowed_ecu_ids. Exchanges of other ECUs are logged
+   * at debug only: the allow-list names them (a few an hour), a flood of them writes nothing.
+   */
+  constructor(
+    logger: Logger,
+    readonly published: (ecuId: string) => boolean = () => true,
+  ) {
     this.log = logger.child({ module: "proxy" });
     this.logUpload = fastInfo(logger, "proxy");
+    this.lines = new ExchangeLines(this.log);
+  }
+
+  /** Writes what the line limits hold back now (at stop). */
+  flush(): void {
+    this.lines.flush();
   }
 
   /** The log of one connection from `remote`:`remotePort` to local `port`. */
@@ -139,11 +155,26 @@ export class ConnectionLog {
     const ecu = messageEcuId(message);
     // The connection's fields inline, so the usual one line per connection needs no child logger.
     const fields = { ...where, ecu, type: message.type, answer: answerText, by: answeredBy };
+    const published = ecu === undefined || owner.published(ecu);
     switch (message.type) {
       case "upload":
         // The summary names the ECU and says it is an upload: the line carries no `ecu`/`type`
         // fields, each of which cost measurable time on this hottest line.
-        owner.logUpload({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
+        if (
+          published &&
+          owner.lines.upload(
+            ecu ?? "",
+            message.ecu.timestamp,
+            answer !== null && refused === undefined,
+          )
+        ) {
+          owner.logUpload(
+            { ...where, answer: answerText, by: answeredBy },
+            summariseUpload(message),
+          );
+        } else if (owner.log.isLevelEnabled("debug")) {
+          this.log.debug({ answer: answerText, by: answeredBy }, summariseUpload(message));
+        }
         if (owner.log.isLevelEnabled("debug")) {
           for (const note of message.notes) this.log.debug({ ecu }, note);
           this.log.debug({ upload: message }, "decoded upload");
@@ -164,7 +195,8 @@ export class ConnectionLog {
         }
         return;
       default:
-        owner.log.info(fields, `${message.type} answered`);
+        if (published && owner.lines.line()) owner.log.info(fields, `${message.type} answered`);
+        else owner.log.debug(fields, `${message.type} answered`);
     }
   }
 }
