@@ -71,11 +71,12 @@ export class ExchangeLines {
     this.summary = undefined;
     const held = this.resent + this.over;
     if (held === 0) return;
-    const per = `${this.limits.linesPerWindow} lines a ${this.limits.windowMs / 1000} s`;
+    const window = this.limits.windowMs === 60_000 ? "minute" : `${this.limits.windowMs / 1000} s`;
     this.log.info(
       { suppressed: held, resent: this.resent, overLimit: this.over },
-      `… ${count(held)} exchange lines suppressed in the last minute: ` +
-        `${count(this.resent)} resends of rounds already logged, ${count(this.over)} beyond ${per}`,
+      `… ${count(held)} exchange lines suppressed in the last ${window}: ` +
+        `${count(this.resent)} resends of rounds already logged, ${count(this.over)} beyond ` +
+        `the limit of ${this.limits.linesPerWindow} lines a ${window}`,
     );
     this.resent = 0;
     this.over = 0;
