@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { DeviceRegistry } from "./devices/registry.js";
 import type { EmaForwarder, EmaStats, EmaStatus } from "./ema/forwarder.js";
+import { checkFdBudget } from "./fdBudget.js";
 import { createHomeAssistantBridge } from "./ha/bridge.js";
 import type { Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/link.js";
@@ -179,6 +180,15 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
       log.error({ err }, `status page not started: ${(err as Error).message}`);
     }
   }
+
+  checkFdBudget(
+    {
+      maxConnections: options.max_connections,
+      forwarding: options.forward_to_ema,
+      statusPage: page !== undefined,
+    },
+    log,
+  );
 
   return {
     server,

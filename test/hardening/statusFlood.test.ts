@@ -5,10 +5,12 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { checkFdBudget, fdsNeeded, openFilesLimit, RESERVED_FDS } from "../../src/fdBudget.js";
+import { optionProperties } from "../../src/options/schema.js";
 import { STATUS_LIMITS } from "../../src/status/limits.js";
-import { exited, openFilesLimit, startCliWithFdLimit } from "../helpers/cli.js";
+import { exited, startCliWithFdLimit } from "../helpers/cli.js";
 import { UPLOAD_ANSWER, uploadWire } from "../helpers/fixtures.js";
-import { waitFor } from "../helpers/logs.js";
+import { captureLogs, waitFor } from "../helpers/logs.js";
 import { ecuExchange, freePort, openSocket } from "../helpers/tcp.js";
 
 /**
@@ -77,7 +79,8 @@ test(`${SLOW_CLIENTS} status-page clients that never finish their headers lock n
   });
   await waitFor(() => child.output().includes("status page on"), "the status page", 15_000);
   const pid = child.pid ?? 0;
-  assert.equal(openFilesLimit(pid), FD_LIMIT, "the program runs under the limit");
+  assert.equal(openFilesLimit(`/proc/${pid}/limits`), FD_LIMIT, "the program runs under the limit");
+  assert.ok(!child.output().includes("open-files limit"), "the default limits fit in 1024");
   assert.equal(
     (await ecuExchange(port, uploadWire(), { expectBytes: 17 })).toString(),
     UPLOAD_ANSWER,
@@ -133,7 +136,7 @@ test(`${SLOW_CLIENTS} status-page clients that never finish their headers lock n
   );
 
   // The ones the page kept are closed by the header timeout, with a 408.
-  const deadline = STATUS_LIMITS.headersTimeoutMs + STATUS_LIMITS.checkIntervalMs + 2000;
+  const deadline = STATUS_LIMITS.headersTimeoutMs + STATUS_LIMITS.checkIntervalMs + 3000;
   await waitFor(
     () => slow.every((s) => s.closedAt !== undefined),
     "every slow client closed",
@@ -154,4 +157,53 @@ test(`${SLOW_CLIENTS} status-page clients that never finish their headers lock n
   // Said in the log, not once per connection.
   const lines = child.output().match(/status page: closing/g)?.length ?? 0;
   assert.ok(lines >= 1 && lines <= 20, `${lines} lines about making room`);
+});
+
+const MAX_CONNECTIONS = optionProperties.max_connections.default;
+
+test("a limit too small for the connection limits is said at start, with the max_connections that fits", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "fd-budget-"));
+  const optionsFile = join(dir, "options.json");
+  writeFileSync(optionsFile, JSON.stringify({ timezone: "UTC" }));
+  const [port, statusPort] = [await freePort(), await freePort()];
+  const limit = 512;
+  const child = startCliWithFdLimit(
+    [
+      "serve",
+      ...["--options", optionsFile, "--ports", String(port), "--host", "127.0.0.1"],
+      ...["--data-dir", join(dir, "data"), "--status-port", String(statusPort)],
+    ],
+    limit,
+  );
+  t.after(async () => {
+    child.kill("SIGTERM");
+    await exited(child, 5000).catch(() => child.kill("SIGKILL"));
+  });
+  await waitFor(() => child.output().includes("open-files limit"), "the warning", 15_000);
+  const fits = limit - STATUS_LIMITS.maxConnections - RESERVED_FDS;
+  const needed = MAX_CONNECTIONS + STATUS_LIMITS.maxConnections + RESERVED_FDS;
+  assert.match(
+    child.output(),
+    new RegExp(
+      `open-files limit \\(${limit}\\) is below .* \\(${needed}: .*set max_connections to ${fits} or less`,
+    ),
+  );
+  // Only said: the ECUs are answered as before.
+  assert.equal(
+    (await ecuExchange(port, uploadWire(), { expectBytes: 17 })).toString(),
+    UPLOAD_ANSWER,
+  );
+});
+
+test("forwarding needs a descriptor for EMA per ECU connection: counted in the budget", () => {
+  const logs = captureLogs("info");
+  const needs = { maxConnections: MAX_CONNECTIONS, forwarding: true, statusPage: true };
+  assert.equal(fdsNeeded(needs), 2 * MAX_CONNECTIONS + STATUS_LIMITS.maxConnections + RESERVED_FDS);
+  checkFdBudget(needs, logs.logger, FD_LIMIT);
+  const fits = Math.floor((FD_LIMIT - STATUS_LIMITS.maxConnections - RESERVED_FDS) / 2);
+  assert.equal(logs.lines.length, 1);
+  assert.match(logs.lines[0]?.msg ?? "", new RegExp(`set max_connections to ${fits} or less`));
+  checkFdBudget({ ...needs, forwarding: false }, logs.logger, FD_LIMIT);
+  checkFdBudget(needs, logs.logger, undefined);
+  assert.equal(logs.lines.length, 1, "nothing said when it fits, or when the limit is unknown");
 });

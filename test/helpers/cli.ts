@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -85,15 +84,4 @@ export function startCliWithFdLimit(
     out += d.toString();
   });
   return Object.assign(child, { output: () => out });
-}
-
-/** The soft limit on open files of process `pid` (Linux /proc), or undefined elsewhere. */
-export function openFilesLimit(pid: number | "self" = "self"): number | undefined {
-  try {
-    const limits = readFileSync(`/proc/${pid}/limits`, "utf8");
-    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
-    return soft === undefined ? undefined : soft === "unlimited" ? Infinity : Number(soft);
-  } catch {
-    return undefined;
-  }
 }
