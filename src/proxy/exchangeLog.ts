@@ -25,6 +25,12 @@ function logsCount(count: number): boolean {
  */
 export const REMEMBERED_UNKNOWN_KINDS = 100;
 
+/**
+ * Inverters read with an inferred layout remembered, each logged at info once while
+ * remembered (uids come from the network too); above the default 16 ECUs × 100 inverters.
+ */
+export const REMEMBERED_INFERRED_INVERTERS = 2000;
+
 /** Characters of an unknown frame in its log line (enough for a report, not a flood). */
 export const UNKNOWN_FRAME_LOG_CHARS = 2000;
 
@@ -41,6 +47,7 @@ export class ExchangeLog {
   /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
   readonly logUpload: (fields: FastFields, msg: string) => void;
   readonly unknownKindsSeen = new RecentSet<string>(REMEMBERED_UNKNOWN_KINDS);
+  readonly inferredSeen = new RecentSet<string>(REMEMBERED_INFERRED_INVERTERS);
   /** Which exchange lines are written (exchangeLines.ts). */
   readonly lines: ExchangeLines;
 
@@ -174,6 +181,21 @@ export class ConnectionLog {
           );
         } else if (owner.log.isLevelEnabled("debug")) {
           this.log.debug({ answer: answerText, by: answeredBy }, summariseUpload(message));
+        }
+        // Once per inverter while remembered, within the exchange lines' limit: uids come
+        // from the network, so a flood of new ones is counted, not written.
+        for (const inv of message.inverters) {
+          if (
+            published &&
+            inv.layoutInferred &&
+            owner.inferredSeen.see(inv.uid) &&
+            owner.lines.line()
+          ) {
+            owner.log.info(
+              { ecu, inverter: inv.uid, typeCode: inv.typeCode, layout: inv.layoutInferred },
+              `inverter ${inv.uid} (${inv.model}) sends type code ${inv.typeCode}, which no source documents: read as type ${inv.layoutInferred} (layout inferred from its id and record length, every value within bounds) — please send a capture (status page, "Download masked captures")`,
+            );
+          }
         }
         if (owner.log.isLevelEnabled("debug")) {
           for (const note of message.notes) this.log.debug({ ecu }, note);
