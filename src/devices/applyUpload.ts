@@ -6,7 +6,7 @@
  * the outcome reports (uploadLog.ts).
  */
 import type { Inverter, UploadMessage } from "../protocol/types.js";
-import { correctionOf, observe, wallTime } from "./clock.js";
+import { clockMoved, correctionOf, observe, wallTime } from "./clock.js";
 import { addEnergy, alreadyCounted, type CountVerdict, claimRound } from "./counters.js";
 import { type RoundFreshness, roundFreshness } from "./freshness.js";
 import { applyLifetime, type LifetimeVerdict } from "./lifetime.js";
@@ -58,7 +58,7 @@ export interface UploadOutcome {
   freshness: RoundFreshness;
   /** The clock correction (s) the round was judged with (clock.ts). */
   correctionS: number;
-  /** The round's evidence changed the ECU's learned clock offset (s). */
+  /** The round's evidence moved the ECU's learned clock offset (s; clockMoved). */
   clockLearned?: { fromS: number | null; toS: number | null };
   count: CountVerdict | "not_counted";
   /** The ECU or an inverter record was created. */
@@ -186,8 +186,9 @@ export function applyUpload(
   // Every round is evidence of the ECU's clock, refused ones too (clock.ts).
   const learned = ecu.clock.offsetS;
   ecu.clock = observe(ecu.clock, roundS, ctx.stampMs, ctx.nowMs);
-  if (ecu.clock.offsetS !== learned)
+  if (clockMoved(learned, ecu.clock.offsetS)) {
     outcome.clockLearned = { fromS: learned, toS: ecu.clock.offsetS };
+  }
   outcome.correctionS = ctx.correctionS ?? correctionOf(ecu.clock);
   const wall = wallTime(ts, ctx.stampMs, outcome.correctionS, ctx.zone);
   outcome.freshness = roundFreshness({

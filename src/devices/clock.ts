@@ -130,6 +130,15 @@ export function correctionOf(clock: EcuClock): number {
   return offset !== null && Math.abs(offset) >= CORRECT_FROM_S ? offset : 0;
 }
 
+/**
+ * The learned offset moved more than agreeing rounds' own spread (first learned, or the clock
+ * was set): worth a log line and an immediate save; a few seconds of jitter is neither.
+ */
+export function clockMoved(from: number | null, to: number | null): boolean {
+  if (from === null || to === null) return from !== to;
+  return Math.abs(to - from) > AGREE_TOLERANCE_S;
+}
+
 /** The "ECU clock wrong" problem: the learned offset is beyond what a working clock shows. */
 export function clockWrong(clock: EcuClock): boolean {
   return clock.offsetS !== null && Math.abs(clock.offsetS) > WRONG_CLOCK_S;
