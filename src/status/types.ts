@@ -91,6 +91,12 @@ export interface EcuStatus {
   backlogRounds: number;
   /** Rounds refused because they were dated too far ahead of the clock. */
   aheadRounds: number;
+  /**
+   * The ECU clock's learned offset, s (+ ahead, − behind the clock in the configured zone; null
+   * until three rounds agreed), and whether it is more than a working clock shows.
+   */
+  clockOffsetS: number | null;
+  clockWrong: boolean;
   series: PowerPoint[];
   inverters: InverterView[];
   /** Kinds of message from this ECU the proxy could not decode (e.g. `APS16`): worth a report. */
