@@ -115,6 +115,7 @@ const NO_HA: HomeAssistantSummary = {
   configured: false,
   connected: false,
   since: null,
+  problem: null,
   lastPublishAt: null,
   devicesAnnounced: 0,
 };

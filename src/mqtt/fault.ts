@@ -1,0 +1,38 @@
+/**
+ * Why a broker connection failed, in words a user can act on. mqtt.js reports a refused login
+ * as "Connection refused: Not authorized" with the CONNACK code in `code`; name the code too,
+ * since brokers differ in which one they send for a wrong password (MQTT 3.1.1: 4 or 5).
+ */
+import { describeError } from "../log.js";
+
+/** MQTT 3.1.1 and 5 CONNACK codes that mean the login itself was refused. */
+const LOGIN_CODES = new Set([4, 5, 134, 135]);
+
+export function faultReason(err: unknown): string {
+  if (err === null || typeof err !== "object") return describeError(err);
+  const { message, code } = err as { message?: unknown; code?: unknown };
+  const text = typeof message === "string" ? message : "";
+  const refused = /^Connection refused: ?(.*)$/.exec(text);
+  if (refused && typeof code === "number") {
+    const why = (refused[1] ?? "").toLowerCase() || "no reason given";
+    const what = LOGIN_CODES.has(code) ? "the broker refused the login" : "the broker refused";
+    return `${what}: ${why} (CONNACK code ${code})`;
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return `the broker's host name does not resolve (DNS): ${describeError(err)}`;
+  }
+  if (typeof code === "string" && /CERT|SSL|TLS/.test(code)) {
+    return `TLS handshake failed: ${describeError(err)}`;
+  }
+  return describeError(err);
+}
+
+/** The delay before retry number `failures` (0-based): doubling from `minMs`, capped. */
+export function retryDelay(failures: number, minMs: number, maxMs: number): number {
+  return Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));
+}
+
+/** `1500` → "1.5 s", `60000` → "60 s": for log lines. */
+export function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
