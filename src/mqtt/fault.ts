@@ -8,7 +8,11 @@ import { describeError } from "../log.js";
 /** MQTT 3.1.1 and 5 CONNACK codes that mean the login itself was refused. */
 const LOGIN_CODES = new Set([4, 5, 134, 135]);
 
-export function faultReason(err: unknown): string {
+/**
+ * `handshake`: the attempt failed before the broker answered, over TLS. A plain listener
+ * answers a TLS hello by closing (ECONNRESET), which alone would not name the cause.
+ */
+export function faultReason(err: unknown, handshake = false): string {
   if (err === null || typeof err !== "object") return describeError(err);
   const { message, code } = err as { message?: unknown; code?: unknown };
   const text = typeof message === "string" ? message : "";
@@ -21,6 +25,9 @@ export function faultReason(err: unknown): string {
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
     return `the broker's host name does not resolve (DNS): ${describeError(err)}`;
   }
+  if (handshake && (code === "ECONNRESET" || code === "EPROTO")) {
+    return `TLS handshake failed (does the broker speak TLS on this port?): ${describeError(err)}`;
+  }
   if (typeof code === "string" && /CERT|SSL|TLS/.test(code)) {
     return `TLS handshake failed: ${describeError(err)}`;
   }
@@ -32,7 +39,7 @@ export function retryDelay(failures: number, minMs: number, maxMs: number): numb
   return Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));
 }
 
-/** `1500` → "1.5 s", `60000` → "60 s": for log lines. */
+/** `50` → "50 ms", `1500` → "1.5 s", `60000` → "60 s": for log lines. */
 export function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }

@@ -136,7 +136,7 @@ export class MqttLink {
     this.lastError = undefined;
     const problem =
       error !== undefined
-        ? faultReason(error)
+        ? faultReason(error, this.opts.settings.tls === true && was.state !== "connected")
         : was.state === "connected"
           ? "the broker closed the connection"
           : "the connection closed before the broker accepted the login";
