@@ -48,7 +48,7 @@ export interface HomeAssistantBridge {
   readonly connected: boolean;
   /** When the broker connection last changed, and the last publish (the status page's card). */
   readonly since: number | null;
-  /** While not connected: why the latest attempt failed. */
+  /** While not connected: why the latest attempt failed, without the broker's address. */
   readonly problem: string | null;
   readonly lastPublishAt: number | null;
   /** Devices announced since the last (re)connect. */
@@ -159,7 +159,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     },
     get problem() {
       const state = link?.state;
-      return state?.state === "down" ? state.problem : null;
+      return state?.state === "down" ? state.summary : null;
     },
     get lastPublishAt() {
       return lastPublishAt;

@@ -34,6 +34,22 @@ export function faultReason(err: unknown, handshake = false): string {
   return describeError(err);
 }
 
+/**
+ * The same reason without the broker's address or anything else from the error's message,
+ * for the status page (which may be open to the LAN): the kind of fault and its code.
+ */
+export function faultSummary(err: unknown, handshake = false): string {
+  const reason = faultReason(err, handshake);
+  if (reason.startsWith("the broker refused")) return reason;
+  const code = (err as { code?: unknown } | null)?.code;
+  const kind = reason.startsWith("the broker's host name")
+    ? "the broker's host name does not resolve (DNS)"
+    : reason.startsWith("TLS handshake failed")
+      ? "TLS handshake failed"
+      : "the connection failed";
+  return typeof code === "string" && /^[A-Z0-9_]+$/.test(code) ? `${kind} (${code})` : kind;
+}
+
 /** The delay before retry number `failures` (0-based): doubling from `minMs`, capped. */
 export function retryDelay(failures: number, minMs: number, maxMs: number): number {
   return Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
 import { describeError, type Logger } from "../log.js";
-import { faultReason, retryDelay, seconds } from "./fault.js";
+import { faultReason, faultSummary, retryDelay, seconds } from "./fault.js";
 
 /** Broker settings as resolved from options or the Supervisor; no host → no MQTT at all. */
 export interface MqttSettings {
@@ -39,7 +39,7 @@ const STOP_TIMEOUT_MS = 800;
 export type LinkState =
   | { state: "connecting" }
   | { state: "connected" }
-  | { state: "down"; problem: string };
+  | { state: "down"; problem: string; summary: string };
 
 /**
  * mqtt.js's own retry is off (`reconnectPeriod: 0`): after a refused login (any CONNACK code)
@@ -134,14 +134,15 @@ export class MqttLink {
     const was = this.current;
     const error = this.lastError;
     this.lastError = undefined;
-    const problem =
-      error !== undefined
-        ? faultReason(error, this.opts.settings.tls === true && was.state !== "connected")
-        : was.state === "connected"
-          ? "the broker closed the connection"
-          : "the connection closed before the broker accepted the login";
+    const handshake = this.opts.settings.tls === true && was.state !== "connected";
+    const closedAlone =
+      was.state === "connected"
+        ? "the broker closed the connection"
+        : "the connection closed before the broker accepted the login";
+    const problem = error !== undefined ? faultReason(error, handshake) : closedAlone;
+    const summary = error !== undefined ? faultSummary(error, handshake) : closedAlone;
     const delay = retryDelay(this.failures++, this.minMs, this.maxMs);
-    this.current = { state: "down", problem };
+    this.current = { state: "down", problem, summary };
     const host = this.opts.settings.host;
     const next = `retrying in ${seconds(delay)} (then at most every ${seconds(this.maxMs)})`;
     if (was.state === "connected") {
