@@ -119,6 +119,7 @@ const NO_HA: HomeAssistantSummary = {
   configured: false,
   connected: false,
   since: null,
+  problem: null,
   lastPublishAt: null,
   devicesAnnounced: 0,
 };

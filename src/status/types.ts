@@ -125,6 +125,8 @@ export interface HomeAssistantSummary {
   connected: boolean;
   /** Epoch ms of the last connect or disconnect. */
   since: number | null;
+  /** While not connected: why the latest attempt failed (e.g. the broker refused the login). */
+  problem: string | null;
   lastPublishAt: number | null;
   /** Devices announced by discovery since the last connect. */
   devicesAnnounced: number;
