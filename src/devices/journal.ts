@@ -258,15 +258,13 @@ export class RoundJournal<T> {
     if (lost) this.nextSegment();
     await this.options.beforeWrite(lost);
     if (handle !== null && this.segment !== opened) {
-      // The owner's snapshot rotated the journal meanwhile (while the file was opened, or
-      // before the write): the round goes to the new segment.
+      // A snapshot rotated the journal meanwhile (as the file opened): the round goes on.
       await handle.close();
       handle = null;
     }
     const created = handle === null || this.segmentBytes === 0;
-    // A snapshot may rotate the journal while this write runs (issue 18, found by the log
-    // flood test): the bytes and rounds belong to the segment they went to, and that segment
-    // is not retired under the write.
+    // A snapshot may rotate the journal while this write runs: the bytes and rounds belong to
+    // the segment they went to, which is not retired under the write.
     const written = this.segment;
     this.writing = written;
     try {
