@@ -184,8 +184,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // Give stdout a moment to flush, then leave even if a handle lingers.
-    setTimeout(() => process.exit(code), 50).unref();
+    // Give stdout a moment to flush, then leave even if a handle lingers. Held (not unref'd):
+    // a process left to exit by itself closes its signal handlers on the way out, and a
+    // supervisor's second SIGTERM in that moment killed it by the signal after a clean stop.
+    // process.exit keeps them to the end.
+    setTimeout(() => process.exit(code), 50);
   },
   (err: unknown) => {
     if (err instanceof OptionsError) {
