@@ -7,7 +7,10 @@ import {
 import { ratedPowerW } from "../protocol/models.js";
 import type { ControlAckMessage, MaxPowerReportMessage } from "../protocol/types.js";
 import { type ControlEntry, ControlQueue, type QueueTimes } from "./queue.js";
+import { type ControlRequest, checkRequest } from "./requests.js";
 import { type ControlView, describe, type EcuControlView, settingView } from "./view.js";
+
+export type { ControlRequest } from "./requests.js";
 
 /** The inverters the proxy tracks, as control needs them. */
 export interface ControlDevices {
@@ -22,11 +25,6 @@ export interface InverterControlConfig extends QueueTimes {
 
 /** The lower bound MAXPOWER_RANGE gives in FW-R18 and FW-ECU3 ("020300"), until A117 says. */
 const FIRMWARE_MIN_W = 20;
-
-/** Which setting of which device a command from Home Assistant is for. */
-export type ControlRequest =
-  | { target: "inverter"; uid: string; setting: "on" | "power_limit"; payload: string }
-  | { target: "ecu"; ecuId: string; setting: "on"; payload: string };
 
 export type RequestResult = { ok: true } | { ok: false; error: string };
 
@@ -69,7 +67,7 @@ export class InverterControl {
 
   /** A command from Home Assistant: queued for the ECU, or refused with the reason. */
   request(req: ControlRequest, now: number): RequestResult {
-    const checked = this.check(req);
+    const checked = checkRequest(req, this.config.devices, (uid) => this.range(uid));
     const rejectKey = req.target === "ecu" ? `${req.ecuId}/all/on` : `${req.uid}/${req.setting}`;
     if (!checked.ok) {
       this.rejected.set(rejectKey, { error: checked.error, at: now });
@@ -224,67 +222,6 @@ export class InverterControl {
     }
   }
 
-  private check(
-    req: ControlRequest,
-  ):
-    | { ok: true; entry: Pick<ControlEntry, "ecuId" | "uid" | "setting" | "value" | "command"> }
-    | { ok: false; error: string; ecuId?: string } {
-    if (req.target === "ecu") {
-      if (this.config.devices.inverterUids(req.ecuId).length === 0) {
-        return { ok: false, error: `ECU ${req.ecuId} is not known (no upload yet)` };
-      }
-      const on = onOff(req.payload);
-      if (on === undefined)
-        return {
-          ok: false,
-          error: `"${req.payload.slice(0, 20)}" is not ON or OFF`,
-          ecuId: req.ecuId,
-        };
-      const command = { kind: "switch_all", on } as const;
-      return {
-        ok: true,
-        entry: { ecuId: req.ecuId, uid: null, setting: "on", value: on, command },
-      };
-    }
-    const inverter = this.config.devices.inverter(req.uid);
-    if (!inverter) return { ok: false, error: `inverter ${req.uid} is not known` };
-    const { ecuId } = inverter;
-    if (req.setting === "on") {
-      const on = onOff(req.payload);
-      if (on === undefined)
-        return { ok: false, error: `"${req.payload.slice(0, 20)}" is not ON or OFF`, ecuId };
-      const command = { kind: "switch", inverters: [{ uid: req.uid, on }] } as const;
-      return { ok: true, entry: { ecuId, uid: req.uid, setting: "on", value: on, command } };
-    }
-    const watts = /^\s*[0-9]{1,6}(\.0*)?\s*$/.test(req.payload)
-      ? Number.parseFloat(req.payload)
-      : Number.NaN;
-    const { min, max, source } = this.range(req.uid);
-    if (!Number.isInteger(watts)) {
-      return {
-        ok: false,
-        error: `power limit "${req.payload.slice(0, 20)}" is not a whole number of W`,
-        ecuId,
-      };
-    }
-    if (watts < min || watts > max) {
-      const from =
-        source === "ecu"
-          ? "the range the ECU reported"
-          : "the model's rating, until the ECU reports its range";
-      return {
-        ok: false,
-        error: `power limit ${watts} W is outside ${min}..${max} W (${from}): not sent`,
-        ecuId,
-      };
-    }
-    const command = { kind: "max_power", inverters: [{ uid: req.uid, watts }] } as const;
-    return {
-      ok: true,
-      entry: { ecuId, uid: req.uid, setting: "power_limit", value: watts, command },
-    };
-  }
-
   private changed(ecuId: string, rangesChanged: boolean): void {
     for (const listener of this.listeners) {
       try {
@@ -294,10 +231,4 @@ export class InverterControl {
       }
     }
   }
-}
-
-function onOff(payload: string): boolean | undefined {
-  if (payload === "ON") return true;
-  if (payload === "OFF") return false;
-  return undefined;
 }
