@@ -38,6 +38,11 @@ export interface PollOutcome {
  */
 export class SimulatedEcuControl {
   readonly inverters = new Map<string, SimulatedInverter>();
+  /**
+   * Commands to refuse, with the result digit to answer instead of carrying them out: shows how
+   * the proxy reports a refusal without a real ECU that refuses.
+   */
+  readonly refuse = new Map<string, string>();
 
   constructor(
     readonly ecuId: string,
@@ -110,6 +115,11 @@ export class SimulatedEcuControl {
 
   /** The handlers' effect and result digit (`0` done; `1` here for a frame they cannot read). */
   private carryOut(command: string, frame: string): { result: string; timestamp: string } {
+    const refused = this.refuse.get(command);
+    if (refused !== undefined) {
+      const at = frame.slice(10, 14) === "A101" ? 34 : 35;
+      return { result: refused, timestamp: frame.slice(at, at + 14) };
+    }
     if (command === "A117") return { result: "0", timestamp: frame.slice(34, 48) };
     const timestamp = frame.slice(35, 49);
     const type = frame.slice(30, 31);
