@@ -66,6 +66,11 @@ function watts(value: number): string {
  * - A117: a report request in the poll's shape, `A101` at 10, `A117` at 30, timestamp at 34
  *   (the test server's A118 had this shape; response_inverter_maxpower reads 34..47).
  *
+ * The Linux lineage (FW-ECU3 remote_control_protocol.c, inverter_onoff.c, inverter_maxpower.c:
+ * ECU-C, ECU-R-Pro) reads these offsets identically; it keeps the settings in SQLite instead of
+ * files, which changes nothing on the wire. Its own frames are `A`-padded (`APS13AAA51…`), which
+ * the decoder reads like the `0`-padded ones (protocol-update-2026-12.md §3).
+ *
  * The ECU echoes `timestamp` in its acknowledgement, so a unique one per command is the key
  * that matches them. Throws RangeError on values the fields cannot carry (callers check first).
  */
