@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { type RunningControl, startInverterControl } from "./control/index.js";
+import { controlSummary, type RunningControl, startInverterControl } from "./control/index.js";
 import { withInverterControl } from "./control/responder.js";
 import { DeviceRegistry } from "./devices/registry.js";
 import type { EmaForwarder, EmaStats, EmaStatus } from "./ema/forwarder.js";
@@ -173,6 +173,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
         ports: server.boundPorts,
         onExchange: (listener) => server.onExchange(listener),
         ...(ema ? { ema: () => emaSummary(ema.stats) } : {}),
+        ...(control ? { control: (uid: string) => controlSummary(control.control, uid) } : {}),
         homeAssistant: () => ({
           configured: mqtt !== undefined,
           connected: bridge.connected,

@@ -1,5 +1,6 @@
 import type { DeviceRegistry } from "../devices/registry.js";
 import type { Logger } from "../log.js";
+import type { InverterControlView } from "../status/types.js";
 import { epochToIso } from "../zoneTime.js";
 import { InverterControl } from "./service.js";
 
@@ -44,4 +45,16 @@ export function startInverterControl(config: {
       "inverter control is on (experimental): commands from Home Assistant are sent to the ECUs",
     );
   return { control, stop: () => clearInterval(timer) };
+}
+
+/** What the status page shows of an inverter's control. */
+export function controlSummary(control: InverterControl, uid: string): InverterControlView {
+  const v = control.inverterView(uid);
+  return {
+    on: v.on,
+    onStatus: v.on_status,
+    powerLimitW: v.power_limit,
+    powerLimitStatus: v.power_limit_status,
+    detail: v.power_limit_detail ?? v.on_detail,
+  };
 }

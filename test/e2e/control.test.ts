@@ -12,7 +12,7 @@ import { exchange, SIMULATED_ECU_ID, simulatedUpload } from "../../src/tools/sim
 import { SimulatedEcuControl } from "../../src/tools/simulatedEcu.js";
 import { captureLogger, tempDir, testOptions } from "../helpers/haHarness.js";
 import { checkDevicePayload, checkStateValue } from "../helpers/haRules.js";
-import { Mosquitto } from "../helpers/mosquitto.js";
+import { freePort, Mosquitto } from "../helpers/mosquitto.js";
 import { MqttWatch } from "../helpers/mqttWatch.js";
 
 const ZONE = "Europe/Amsterdam";
@@ -46,10 +46,14 @@ let watch: MqttWatch;
 let proxy: RunningProxy;
 let port: number;
 let ecu: SimulatedEcuControl;
+let statusPort: number;
 const { logger, lines } = captureLogger();
 
+let lastUploadAt = 0;
 async function upload(): Promise<string> {
-  const frame = simulatedUpload(ECU, new Date(), ZONE, ecu.inverters);
+  // Rounds are stamped to the second; a round with the same stamp is the same round.
+  lastUploadAt = Math.max(Date.now(), lastUploadAt + 1000);
+  const frame = simulatedUpload(ECU, new Date(lastUploadAt), ZONE, ecu.inverters);
   const answer = await exchange("127.0.0.1", port, Buffer.from(frame, "latin1"), 17);
   return answer.toString("latin1");
 }
@@ -59,8 +63,11 @@ const control = (topic: string) => watch.json(topic) as Record<string, unknown> 
 before(async () => {
   broker = await Mosquitto.start();
   watch = await MqttWatch.connect(broker.port);
+  statusPort = await freePort();
   proxy = await startProxy({
     options: testOptions({ inverter_control: true }),
+    statusPort,
+    statusAccess: { host: "127.0.0.1", allowFrom: null },
     host: "127.0.0.1",
     ports: [0],
     dataDir: tempDir(),
@@ -166,6 +173,29 @@ test("one inverter on and a power limit: the listed forms, each confirmed", asyn
   // The ECU switch is ON/OFF only when all agree: the YC600 is still off.
   assert.equal(control(ECU_CONTROL)?.inverters_on, null);
   assert.equal(ecu.inverters.get(YC600)?.limitW, 250);
+  // The status page shows the same, and its captures hold every command and acknowledgement.
+  const status = (await (await fetch(`http://127.0.0.1:${statusPort}/api/status`)).json()) as {
+    ecus: { inverters: { uid: string; control?: Record<string, unknown> }[] }[];
+  };
+  const card = status.ecus[0]?.inverters.find((i) => i.uid === YC600);
+  assert.deepEqual(card?.control, {
+    on: "OFF",
+    // Switched off by the ECU-wide command: this inverter's own switch has no change of its own.
+    onStatus: null,
+    powerLimitW: 250,
+    powerLimitStatus: "confirmed",
+    detail: null,
+  });
+  const captures = (await (await fetch(`http://127.0.0.1:${statusPort}/api/captures`)).json()) as {
+    reason: string;
+    kind: string;
+  }[];
+  const kept = captures.filter((e) => e.reason === "control").map((e) => e.kind);
+  assert.deepEqual(
+    kept.filter((k) => k === "control_ack").length,
+    4,
+    "A117, A111 all, A111 one, A110: every acknowledgement",
+  );
 });
 
 test("a refusal (result digit) shows as refused, and the value stays what the ECU confirmed", async () => {
