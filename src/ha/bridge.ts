@@ -110,10 +110,21 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     for (const ecu of devices.ecus) publisher.publishControl(ecu.id, devices.inverters(ecu.id));
   }
 
-  /** A command from Home Assistant; a topic that is not a command topic is not one of ours. */
-  function onCommand(topic: string, payload: string): boolean {
+  /**
+   * A command from Home Assistant; a topic that is not a command topic is not one of ours. A
+   * retained command (HA never retains them) would be replayed at every reconnect and undo
+   * later changes: it is ignored.
+   */
+  function onCommand(topic: string, payload: string, retained: boolean): boolean {
     const request = commands?.parse(topic, payload);
     if (!request || !control) return false;
+    if (retained) {
+      log.warn(
+        { topic },
+        "retained message on a command topic ignored: commands must not be retained",
+      );
+      return true;
+    }
     control.request(request, Date.now());
     return true;
   }
@@ -219,9 +230,9 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
         onDisconnect: () => {
           since = Date.now();
         },
-        onMessage: (topic, payload) => {
+        onMessage: (topic, payload, retained) => {
           if (topic === config.haStatusTopic) onHaStatus(payload);
-          else if (!onCommand(topic, payload)) onDeviceConfig(topic, payload);
+          else if (!onCommand(topic, payload, retained)) onDeviceConfig(topic, payload);
         },
         ...(config.reconnectMinMs !== undefined && { reconnectMinMs: config.reconnectMinMs }),
         ...(config.reconnectMaxMs !== undefined && { reconnectMaxMs: config.reconnectMaxMs }),

@@ -26,7 +26,8 @@ export interface MqttLinkOptions {
   onConnect: () => void;
   /** The connection closed (the link retries by itself). */
   onDisconnect?: () => void;
-  onMessage: (topic: string, payload: string) => void;
+  /** `retained`: the broker replayed a stored message rather than passing on a new one. */
+  onMessage: (topic: string, payload: string, retained: boolean) => void;
   /** First retry delay; doubles on each failed attempt up to `reconnectMaxMs`. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -109,9 +110,9 @@ export class MqttLink {
       const reason = describeError(err);
       this.log[level]({ err: { message: reason } }, `MQTT connection error: ${reason}`);
     });
-    client.on("message", (topic, payload) => {
+    client.on("message", (topic, payload, packet) => {
       try {
-        this.opts.onMessage(topic, payload.toString("utf8"));
+        this.opts.onMessage(topic, payload.toString("utf8"), packet.retain);
       } catch (err) {
         this.log.error({ err, topic }, "MQTT message handler failed");
       }

@@ -153,3 +153,28 @@ test("random messages on the command topics of a real broker: the ECU sees only 
     assert.ok(["A100", "A110", "A111", "A117"].includes(command), command);
   assert.ok(seen.has("A111"), "the valid ones did arrive");
 });
+
+test("a retained command on the broker is not replayed to the ECU at each connect", async (t) => {
+  const broker = await Mosquitto.start();
+  const watch = await MqttWatch.connect(broker.port);
+  const topic = `${BASE}/inverter/${YC600}/set/on`;
+  await watch.client.publishAsync(topic, "OFF", { retain: true, qos: 1 });
+  const { proxy, port, lines, upload } = await start({ inverter_control: true }, broker.port);
+  t.after(async () => {
+    await proxy.stop();
+    await watch.end();
+    await broker.stop();
+  });
+  const ecu = new SimulatedEcuControl(ECU, [YC600, QS1], "127.0.0.1", port);
+  await upload(ecu);
+  await watch.waitFor(() => watch.json(CONFIG) !== undefined, "discovery");
+  await watch.waitFor(
+    () => lines.some((l) => String(l.msg).includes("retained message on a command topic ignored")),
+    "the warning",
+  );
+  assert.deepEqual(
+    (await ecu.session()).map((o) => o.command),
+    ["A117", "A100"],
+  );
+  assert.equal(ecu.inverters.get(YC600)?.on, true);
+});
