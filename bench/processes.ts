@@ -143,6 +143,8 @@ export async function startProxy(
   name: string,
   options: ProxyOptions = {},
   extraEnv: NodeJS.ProcessEnv = {},
+  /** The proxy build to run: this repository's by default, another with `--against`. */
+  program = join(ROOT, "dist", "ecu-proxy.js"),
 ): Promise<Started> {
   const port = await freePort();
   const optionsFile = join(dir, `${name}.options.json`);
@@ -152,7 +154,7 @@ export async function startProxy(
   const runtime = proxyRuntime();
   const args = [
     ...runtime.nodeFlags,
-    join(ROOT, "dist", "ecu-proxy.js"),
+    program,
     "serve",
     "--ports",
     String(port),

@@ -4,6 +4,7 @@ import type { DurabilityResult } from "./durability.js";
 import type { Machine } from "./machine.js";
 import type { MemoryResult } from "./memory.js";
 import type { MqttLatencyResult } from "./mqttLatency.js";
+import type { ReleaseResult } from "./release.js";
 import type { StartupResult } from "./startup.js";
 import { round } from "./stats.js";
 import type { TargetCheck } from "./targets.js";
@@ -19,6 +20,8 @@ export interface BenchResults {
   freshRounds?: { name: string; total: number; proxy: Measured };
   /** Durable answers against the same proxy without fsync, and with many devices kept. */
   durability?: DurabilityResult;
+  /** `--against`: this build against another build (a release) in the same run. */
+  release?: ReleaseResult;
   decode: ThroughputResult[];
   mqtt: MqttLatencyResult | { skipped: string };
   memory: MemoryResult | { skipped: string };
@@ -39,6 +42,41 @@ const ms = (v: number) => (Number.isFinite(v) ? round(v, 2).toFixed(2) : "–");
 const x = (v: number) => (Number.isFinite(v) ? `${round(v, 2).toFixed(2)}×` : "–");
 const int = (v: number) => Math.round(v).toLocaleString("en-US");
 const mib = (v: number) => `${round(v, 1).toFixed(1)}`;
+
+function releaseReport(r: ReleaseResult | undefined): string[] {
+  if (!r) return [];
+  return [
+    `This build against ${r.program}, same run, taking turns; × = this build ÷ that one:`,
+    "",
+    table(
+      [
+        "load",
+        "scenario",
+        "that p50",
+        "that p99",
+        "this p50",
+        "this p99",
+        "p50 ×",
+        "p99 ×",
+        "CPU ×",
+        "dropped",
+      ],
+      r.rows.map((row) => [
+        row.load,
+        row.scenario,
+        ms(row.release.p50),
+        ms(row.release.p99),
+        ms(row.current.p50),
+        ms(row.current.p99),
+        x(row.ratio.p50),
+        x(row.ratio.p99),
+        x(row.ratio.cpu),
+        `${row.current.dropped} (that ${row.release.dropped})`,
+      ]),
+    ),
+    "",
+  ];
+}
 
 function durabilityReport(d: DurabilityResult | undefined): string[] {
   if (!d) return [];
@@ -123,6 +161,7 @@ export function formatReport(r: BenchResults): string {
         ]
       : []),
     ...durabilityReport(r.durability),
+    ...releaseReport(r.release),
     "Decode throughput (one thread; uploads per second of CPU time, median of 5 windows):",
     "",
     table(

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --json FILE]`: the benchmark of issue 7, run by tsx after
+ * `npm run bench [-- --quick] [-- --json FILE] [-- --against OTHER/dist/ecu-proxy.js]`: the benchmark of issue 7, run by tsx after
  * `npm run build` (no part of the add-on: nothing in bench/ is built or shipped). Measures the
  * real CLI (`node dist/ecu-proxy.js serve`, the bundle the add-on runs) as a separate process
  * against a minimal baseline answerer, also a separate process, with the load generated here —
@@ -8,7 +8,7 @@
  * a crash exits non-zero.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runProxyOnly, runScenario, type ScenarioResult } from "./answerLatency.js";
 import { type BenchConfig, FULL, QUICK } from "./config.js";
@@ -19,6 +19,7 @@ import { measureMemory } from "./memory.js";
 import { type Broker, findMosquitto, startMosquitto } from "./mosquitto.js";
 import { measureMqttLatency, mqttOptions, NoStatePublished } from "./mqttLatency.js";
 import { makeTempDir, startBaseline, startProxy, stopProcess, withCleanup } from "./processes.js";
+import { measureAgainstRelease } from "./release.js";
 import { type BenchResults, formatReport } from "./report.js";
 import { describeRuntime } from "./runtime.js";
 import { measureStartup } from "./startup.js";
@@ -29,7 +30,7 @@ function progress(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
 }
 
-async function bench(config: BenchConfig): Promise<BenchResults> {
+async function bench(config: BenchConfig, against: string | undefined): Promise<BenchResults> {
   const dir = makeTempDir();
   const machine = describeMachine();
 
@@ -94,6 +95,16 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     progress,
   );
 
+  const release = against
+    ? await measureAgainstRelease(
+        dir,
+        against,
+        config.scenarios.filter((s) => s.concurrency === 50),
+        config.warmup,
+        progress,
+      )
+    : undefined;
+
   let mqtt: BenchResults["mqtt"] = { skipped: "mosquitto not installed" };
   let memory: BenchResults["memory"] = { skipped: "mosquitto not installed" };
   let bridge = broker;
@@ -118,6 +129,7 @@ async function bench(config: BenchConfig): Promise<BenchResults> {
     answers,
     ...(freshRounds ? { freshRounds } : {}),
     durability,
+    ...(release ? { release } : {}),
     decode,
     mqtt,
     memory,
@@ -131,6 +143,7 @@ async function main(): Promise<void> {
     options: {
       quick: { type: "boolean", default: process.env.BENCH_QUICK === "1" },
       json: { type: "string", default: "bench-results.json" },
+      against: { type: "string" },
     },
     strict: true,
   });
@@ -141,7 +154,9 @@ async function main(): Promise<void> {
   if (!existsSync(outDir)) mkdirSync(outDir);
   writeFileSync(values.json, "");
   // Every process and temp dir of the run is gone before the report is written.
-  const results = await withCleanup(() => bench(config));
+  const results = await withCleanup(() =>
+    bench(config, values.against ? resolve(values.against) : undefined),
+  );
   process.stdout.write(`${formatReport(results)}\n`);
   writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
   progress(`results written to ${values.json}`);

@@ -19,6 +19,8 @@ export const TARGETS = {
   durableP99Ratio: 1.5,
   /** A round's p99 with 16 × 100 devices kept, at most this many times with none. */
   devicesKeptP99Ratio: 1.5,
+  /** `--against` a release: new rounds at 50 ECUs, p99 at most this many times the release's. */
+  releaseP99Ratio: 1.5,
 } as const;
 
 export function check(
@@ -44,6 +46,17 @@ export function evaluateTargets(r: Omit<BenchResults, "targets">): TargetCheck[]
         `≤ ${TARGETS.answerP99Ratio}× baseline, 0 dropped`,
         `${fmt(c50.ratio.p99, 2)}× (${fmt(c50.proxy.p99, 2)} vs ${fmt(c50.baseline.p99, 2)} ms), ${c50.proxy.dropped} dropped`,
         c50.ratio.p99 <= TARGETS.answerP99Ratio && c50.proxy.dropped === 0,
+      ),
+    );
+  }
+  const vsRelease = r.release?.rows.find((row) => row.load === "new rounds");
+  if (vsRelease) {
+    checks.push(
+      check(
+        "new rounds, p99 at 50 ECUs against --against's build",
+        `≤ ${TARGETS.releaseP99Ratio}× that build's, 0 dropped`,
+        `${fmt(vsRelease.ratio.p99, 2)}× (${fmt(vsRelease.current.p99, 2)} vs ${fmt(vsRelease.release.p99, 2)} ms), ${vsRelease.current.dropped} dropped`,
+        vsRelease.ratio.p99 <= TARGETS.releaseP99Ratio && vsRelease.current.dropped === 0,
       ),
     );
   }

@@ -49,6 +49,8 @@ export interface ComponentPayload {
   options?: string[];
   payload_on?: "ON";
   payload_off?: "OFF";
+  json_attributes_topic?: string;
+  json_attributes_template?: string;
 }
 
 export interface DevicePayload {
@@ -130,6 +132,11 @@ function component(
   }
   if (row.entity_category) payload.entity_category = row.entity_category;
   if (row.enabled_by_default === false) payload.enabled_by_default = false;
+  if (row.attributes) {
+    payload.json_attributes_topic = at.stateTopic;
+    const pairs = row.attributes.map((a) => `'${a}': value_json.${a}`).join(", ");
+    payload.json_attributes_template = `{{ {${pairs}} | tojson }}`;
+  }
   return payload;
 }
 

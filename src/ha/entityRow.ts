@@ -37,6 +37,8 @@ interface RowCommon<F extends string> {
   forwardingOnly?: true;
   /** Announced only for 3-phase inverters. */
   threePhaseOnly?: true;
+  /** Fields of the same state message that HA shows as this entity's attributes. */
+  attributes?: readonly F[];
 }
 
 /** A numeric class: its unit and state class must be a pair HA accepts (checked by tsc). */

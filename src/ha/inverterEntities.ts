@@ -28,6 +28,7 @@ export const INVERTER_ENTITIES: readonly EntityRow<InverterField>[] = [
     unit: "W",
     precision: 0,
     availability: "proxy",
+    attributes: ["layout_inferred"],
   },
   {
     key: "energy_today",

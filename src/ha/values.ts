@@ -3,6 +3,7 @@
  * pointing at a field that does not exist fails to compile.
  */
 import type { EcuDevice, InverterDevice } from "../devices/model.js";
+import { inferredLayoutOf } from "../protocol/layouts/inference.js";
 import { ecuTimestampToIso, epochToIso } from "../zoneTime.js";
 
 export type ProxyMode = "cloudless" | "forwarding";
@@ -62,6 +63,11 @@ export interface InverterValues {
   ac_voltage_l3?: number | null;
   missing: "ON" | "OFF";
   weak: "ON" | "OFF";
+  /**
+   * The record's type code is unknown and it was read with a known layout its id and length
+   * fit (src/protocol/layouts/inference.ts); an attribute of the power sensor.
+   */
+  layout_inferred: boolean;
   channels: ChannelValues[];
 }
 
@@ -129,6 +135,7 @@ export function inverterValues(inv: InverterDevice): InverterValues {
     }),
     missing: onOff(inv.missing),
     weak: onOff(inv.weak),
+    layout_inferred: inferredLayoutOf(inv.typeCode, inv.channels.length) !== undefined,
     channels: inv.channels.map((c) => ({
       power: c.powerW,
       dc_voltage: c.dcVoltageV,

@@ -1,10 +1,13 @@
 import { allDigits, readSignedText, readUint, scaled } from "./digits.js";
 import type { ChannelLayout, InverterLayout, NumberField } from "./layouts/fields.js";
 import { INVERTER_LAYOUTS } from "./layouts/index.js";
-import { inverterFamily } from "./models.js";
+import { breaksBounds, inferenceRow } from "./layouts/inference.js";
+import { inverterFamily, inverterFamilyOf, ratedPowerW } from "./models.js";
 import type { Channel, Inverter, InverterModel } from "./types.js";
 
 class RecordProblem extends Error {}
+
+const TYPE_CODE = /^[0-9]{2}$/;
 
 /**
  * A scaled number field. `name` (and `channel`, 1-based) only label the error: the message is
@@ -98,26 +101,56 @@ function keptRaw(
 }
 
 /**
- * One inverter record (without its `END`). Never fails: a record whose type code is unknown,
- * whose length does not fit its layout, or that holds non-digits is kept raw with `problem`
- * set, so one bad record never costs the readings of the others.
+ * A record whose type code is unknown: read with the inference table's layout for its family's
+ * inputs when its length fits and every value is within bounds (layouts/inference.ts), else
+ * kept raw with the reason.
+ */
+function decodeInferred(record: string, uid: string, typeCode: string): Inverter {
+  const family = inverterFamilyOf(uid);
+  const model = family?.model ?? "unknown";
+  const raw = (why: string) =>
+    keptRaw(record, uid, typeCode, model, `unknown type code '${typeCode}' (${why})`);
+  if (!TYPE_CODE.test(typeCode)) return raw("not two digits; not inferred");
+  if (!allDigits(uid, 0, 12)) return raw(`uid '${uid}' is not 12 digits; not inferred`);
+  if (!family) return raw("its uid prefix names no inverter family; not inferred");
+  const row = inferenceRow(family.inputs);
+  const rated = ratedPowerW(family.model);
+  if (!row || rated === undefined) {
+    return raw(
+      `${family.model}, ${family.inputs ?? "unknown number of"} inputs: no layout to infer`,
+    );
+  }
+  const { layout } = row;
+  const as = `read as type ${layout.typeCode} (${layout.product})`;
+  if (record.length !== layout.length) {
+    return raw(
+      `a ${family.model} record would be read as type ${layout.typeCode} at ${layout.length} chars, this one is ${record.length}; not inferred`,
+    );
+  }
+  let inverter: Inverter;
+  try {
+    inverter = decodeKnown(record, layout, uid, typeCode, model);
+  } catch (err) {
+    if (err instanceof RecordProblem) return raw(`${as}: ${err.message}`);
+    throw err;
+  }
+  const broken = breaksBounds(inverter, rated);
+  if (broken) return raw(`${as}: ${broken}`);
+  inverter.layoutInferred = layout.typeCode;
+  return inverter;
+}
+
+/**
+ * One inverter record (without its `END`). Never fails: a record whose type code is unknown
+ * and cannot be inferred, whose length does not fit its layout, or that holds non-digits is
+ * kept raw with `problem` set, so one bad record never costs the readings of the others.
  */
 export function decodeInverterRecord(record: string): Inverter {
   const uid = record.slice(0, 12);
   const typeCode = record.slice(12, 14);
-  const family = inverterFamily(uid);
   const layout = INVERTER_LAYOUTS[typeCode];
-  if (!layout) {
-    return {
-      uid,
-      typeCode,
-      model: "unknown",
-      channels: [],
-      raw: record,
-      problem: `unknown type code '${typeCode}'`,
-    };
-  }
-  const model = family ?? layout.product;
+  if (!layout) return decodeInferred(record, uid, typeCode);
+  const model = inverterFamily(uid) ?? layout.product;
   if (!allDigits(uid, 0, 12))
     return keptRaw(record, uid, typeCode, model, `uid '${uid}' is not 12 digits`);
   if (record.length !== layout.length) {

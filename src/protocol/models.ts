@@ -24,17 +24,41 @@ const ECU_PREFIXES: ReadonlyArray<readonly [string, EcuFamily]> = [
   ["2240", { model: "optimizer ECU" }],
 ];
 
-/** Inverter uid prefixes → model family (protocol.md §3.3: HAE-RD, HAE-P). Longest prefix wins. */
-const INVERTER_PREFIXES: ReadonlyArray<readonly [string, InverterModel]> = [
-  ["10", "YC500"],
-  ["403", "YC500"],
-  ["404", "YC500"],
-  ["40", "YC600"],
-  ["50", "YC1000"],
-  ["70", "DS3"],
-  ["80", "QS1"],
-  ["90", "QT2"],
-  ["601", "optimizer"],
+/** What a uid prefix says about an inverter. */
+export interface InverterFamily {
+  model: InverterModel;
+  /**
+   * DC inputs per inverter, as the source says; undefined where none does. Layout inference
+   * (layouts/inference.ts) needs it: a record of unknown type is read only with a layout of
+   * exactly this many inputs.
+   */
+  inputs: number | undefined;
+  /** Where the row comes from (protocol.md §0 keys, §3.3). */
+  source: string;
+}
+
+/**
+ * Inverter uid prefixes → model family (protocol.md §3.3). Longest prefix wins. HAE-P is the
+ * HACS proxy (HAEdwin/homeassistant-apsystems_ecu_proxy, api.py), which reads the channels of
+ * every record by uid prefix whatever its type code; HAE-RD its sister local-port reader
+ * (const.py INVERTER_MODEL_MAP).
+ */
+const INVERTER_PREFIXES: ReadonlyArray<readonly [string, InverterFamily]> = [
+  ["10", { model: "YC500", inputs: 2, source: "HAE-RD INVERTER_MODEL_MAP" }],
+  ["403", { model: "YC500", inputs: 2, source: "HAE-P api.py, 2 channels (2024-06-21 on)" }],
+  ["404", { model: "YC500", inputs: 2, source: "HAE-P api.py, 2 channels (2024-06-21 on)" }],
+  [
+    "40",
+    { model: "YC600", inputs: 2, source: "HAE-RD; HAE-P api.py 406-409 'YC600/DS3', 2 channels" },
+  ],
+  [
+    "50",
+    { model: "YC1000", inputs: 4, source: "HAE-P api.py 501-504 'YC1000/QT2', 4 channels; HAE-RD" },
+  ],
+  ["70", { model: "DS3", inputs: 2, source: "HAE-RD '70' DS3; HAE-P api.py 703/706, 2 channels" }],
+  ["80", { model: "QS1", inputs: 4, source: "HAE-P api.py 801/802/805/806, 4 channels; HAE-RD" }],
+  ["90", { model: "QT2", inputs: 4, source: "HAE-RD '90' QT2, 4 inputs (3-phase)" }],
+  ["601", { model: "optimizer", inputs: undefined, source: "FW-ECU3 task11_ftp/test (dev log)" }],
 ];
 
 /**
@@ -109,5 +133,10 @@ export function ratedPowerW(modelOrTypeCode: InverterModel | string): number | u
 }
 
 export function inverterFamily(uid: string): InverterModel | undefined {
+  return inverterByPrefix(uid)?.model;
+}
+
+/** The family row of a uid's prefix (model, inputs, source), if the tables know it. */
+export function inverterFamilyOf(uid: string): InverterFamily | undefined {
   return inverterByPrefix(uid);
 }

@@ -39,6 +39,11 @@ export interface Inverter {
   channels: Channel[];
   /** Active (AC) power field as sent; its scale differs by type and is unconfirmed (§13 U5). */
   activePowerRaw?: string;
+  /**
+   * Set when the record's type code is unknown and it was read with the layout of this known
+   * type code instead (layouts/inference.ts): its id and length fit, every value is in bounds.
+   */
+  layoutInferred?: string;
   /** The record as received, for records whose layout is unknown or malformed. */
   raw?: string;
   /** Why a record was kept raw (unknown type code, wrong length, bad digits). */

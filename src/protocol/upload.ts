@@ -60,6 +60,11 @@ export function decodeUpload(
   const notes: string[] = [];
   for (const inv of inverters) {
     if (inv.problem) notes.push(`inverter ${inv.uid} kept raw: ${inv.problem}`);
+    else if (inv.layoutInferred) {
+      notes.push(
+        `inverter ${inv.uid} (${inv.model}): type code '${inv.typeCode}' is unknown, read as type ${inv.layoutInferred} (layout inferred from its id and record length; every value within bounds)`,
+      );
+    }
   }
   if (inverters.length !== inverterCount) {
     notes.push(

@@ -24,6 +24,12 @@ function logsCount(count: number): boolean {
  */
 export const REMEMBERED_UNKNOWN_KINDS = 100;
 
+/**
+ * Inverters read with an inferred layout remembered, each logged at info once while
+ * remembered (uids come from the network too); above the default 16 ECUs × 100 inverters.
+ */
+export const REMEMBERED_INFERRED_INVERTERS = 2000;
+
 /** Characters of an unknown frame in its log line (enough for a report, not a flood). */
 export const UNKNOWN_FRAME_LOG_CHARS = 2000;
 
@@ -40,6 +46,7 @@ export class ExchangeLog {
   /** The one line per upload, written without pino's JSON round trip (log.ts, fastInfo). */
   readonly logUpload: (fields: FastFields, msg: string) => void;
   readonly unknownKindsSeen = new RecentSet<string>(REMEMBERED_UNKNOWN_KINDS);
+  readonly inferredSeen = new RecentSet<string>(REMEMBERED_INFERRED_INVERTERS);
 
   constructor(logger: Logger) {
     this.log = logger.child({ module: "proxy" });
@@ -144,6 +151,14 @@ export class ConnectionLog {
         // The summary names the ECU and says it is an upload: the line carries no `ecu`/`type`
         // fields, each of which cost measurable time on this hottest line.
         owner.logUpload({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
+        for (const inv of message.inverters) {
+          if (inv.layoutInferred && owner.inferredSeen.see(inv.uid)) {
+            owner.log.info(
+              { ecu, inverter: inv.uid, typeCode: inv.typeCode, layout: inv.layoutInferred },
+              `inverter ${inv.uid} (${inv.model}) sends type code ${inv.typeCode}, which no source documents: read as type ${inv.layoutInferred} (layout inferred from its id and record length, every value within bounds) — please send a capture (status page, "Download masked captures")`,
+            );
+          }
+        }
         if (owner.log.isLevelEnabled("debug")) {
           for (const note of message.notes) this.log.debug({ ecu }, note);
           this.log.debug({ upload: message }, "decoded upload");

@@ -11,7 +11,7 @@ export function summariseUpload(upload: UploadMessage): string {
     .map((inv) =>
       inv.problem
         ? `${inv.uid} ${inv.model} (raw: ${inv.problem})`
-        : `${inv.uid} ${inv.model} ${inverterPower(inv)} W ${inv.temperatureC ?? "?"}°C`,
+        : `${inv.uid} ${inv.model} ${inverterPower(inv)} W ${inv.temperatureC ?? "?"}°C${inv.layoutInferred ? " (layout inferred)" : ""}`,
     )
     .join(", ");
   return (

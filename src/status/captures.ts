@@ -55,7 +55,10 @@ function kindOf(ex: Exchange): string {
     case "unknown":
       return m.kind;
     case "upload":
-      return m.fillUp ? "upload/fill-up" : "upload";
+      if (m.fillUp) return "upload/fill-up";
+      // Its own kind, so the latest such upload is kept beside the plain ones for its owner to
+      // send: the raw record is what its real layout will be learnt from.
+      return m.inverters.some((inv) => inv.layoutInferred) ? "upload/layout-inferred" : "upload";
     default:
       return m.type;
   }

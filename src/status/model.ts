@@ -2,6 +2,7 @@ import { networkInterfaces } from "node:os";
 import type { EcuDevice, InverterDevice } from "../devices/model.js";
 import type { StorageHealth } from "../devices/storageHealth.js";
 import { messageEcuId } from "../protocol/ecuId.js";
+import { inferredLayoutOf } from "../protocol/layouts/inference.js";
 import { ecuModel } from "../protocol/models.js";
 import type { Exchange } from "../proxy/exchange.js";
 import { plainAddress } from "./access.js";
@@ -81,6 +82,7 @@ function connectionOf(ex: Exchange): ConnectionInfo {
 }
 
 function inverterView(inv: InverterDevice): InverterView {
+  const inferred = inferredLayoutOf(inv.typeCode, inv.channels.length);
   return {
     uid: inv.uid,
     model: inv.model,
@@ -99,6 +101,7 @@ function inverterView(inv: InverterDevice): InverterView {
       energyTodayWh: c.energyTodayMWh / 1000,
       weak: c.weak,
     })),
+    ...(inferred && { layoutInferred: inferred.typeCode }),
   };
 }
 

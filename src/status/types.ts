@@ -57,6 +57,11 @@ export interface InverterView {
   channels: ChannelView[];
   /** Why the latest record was kept raw (unknown layout …): not tracked, worth a capture. */
   problem?: string;
+  /**
+   * Its type code is unknown and its records are read with the layout of this type code
+   * (src/protocol/layouts/inference.ts): decoded, but worth a capture.
+   */
+  layoutInferred?: string;
   /** Option inverter_control: what the ECU confirmed and what became of the newest change. */
   control?: InverterControlView;
 }

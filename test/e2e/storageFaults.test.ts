@@ -18,11 +18,13 @@ import { Mosquitto } from "../helpers/mosquitto.js";
 import { MqttWatch } from "../helpers/mqttWatch.js";
 import { SmallDisk } from "../helpers/smallDisk.js";
 import { ecuExchange, freePort } from "../helpers/tcp.js";
+import { zoneAwayFromMidnight } from "../helpers/zones.js";
 
 dayjs.extend(utc);
 dayjs.extend(timezone);
 
-const ZONE = "Europe/Amsterdam";
+/** energy_today is per local day: rounds from the last hour must not cross midnight. */
+const ZONE = zoneAwayFromMidnight();
 const ECU_STATE = `apsystems_ecu_proxy/ecu/${ECU_ID}/state`;
 /** The capture's two inverters produce this much per round, kWh (energy_today's unit). */
 const ROUND_KWH = 0.015213;

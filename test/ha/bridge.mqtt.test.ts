@@ -148,6 +148,7 @@ test("the capture gives exactly the expected discovery, states and availability"
     lifetime_energy: 0.002828,
     missing: "OFF",
     weak: "OFF",
+    layout_inferred: false,
     channels: [channel(17, 33.8, 0.5, 0.001409), channel(18, 33.9, 0.5, 0.001419)],
   });
   assert.deepEqual(watch.json(QS1_STATE), {
@@ -160,6 +161,7 @@ test("the capture gives exactly the expected discovery, states and availability"
     lifetime_energy: 0.012385,
     missing: "OFF",
     weak: "OFF",
+    layout_inferred: false,
     channels: [
       channel(29, 31.1, 1, 0.002309),
       channel(38, 34.2, 1.2, 0.00307),

@@ -31,6 +31,10 @@ export const ORIGIN = {
 };
 
 export const ECU_CONFIG_TOPIC = "homeassistant/device/apsystems_ecu_216000064136/config";
+/** The inverter's power sensor carries the "layout inferred" flag of issue 20 as an attribute. */
+export const LAYOUT_INFERRED_ATTRIBUTE =
+  "{{ {'layout_inferred': value_json.layout_inferred} | tojson }}";
+
 export const YC600_CONFIG_TOPIC = "homeassistant/device/apsystems_inverter_408000111178/config";
 export const QS1_CONFIG_TOPIC = "homeassistant/device/apsystems_inverter_806000011223/config";
 
@@ -214,6 +218,8 @@ export const YC600_CONFIG = {
       state_class: "measurement",
       unit_of_measurement: "W",
       suggested_display_precision: 0,
+      json_attributes_topic: YC600_STATE,
+      json_attributes_template: LAYOUT_INFERRED_ATTRIBUTE,
     },
     energy_today: {
       platform: "sensor",
@@ -494,6 +500,8 @@ export const QS1_CONFIG = {
       state_class: "measurement",
       unit_of_measurement: "W",
       suggested_display_precision: 0,
+      json_attributes_topic: QS1_STATE,
+      json_attributes_template: LAYOUT_INFERRED_ATTRIBUTE,
     },
     energy_today: {
       platform: "sensor",

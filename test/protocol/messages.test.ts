@@ -146,10 +146,11 @@ test("an inverter with an unknown type code is kept raw, the others still decode
   assert.deepEqual(result.inverters[2], {
     uid: "703000123456",
     typeCode: "99",
-    model: "unknown",
+    model: "DS3",
     channels: [],
     raw: unknownRecord,
-    problem: "unknown type code '99'",
+    problem:
+      "unknown type code '99' (read as type 07 (YC600): channel 2 marker is '1', expected '2')",
   });
   assert.equal(answerText(result), "10120240206112214");
 });

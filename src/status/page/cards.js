@@ -40,6 +40,15 @@ function inverterCard(inv, scaleW) {
     ),
   );
   if (inv.problem) card.append(el("div", "problem", inv.problem));
+  if (inv.layoutInferred) {
+    card.append(
+      el(
+        "div",
+        "inferred",
+        `layout inferred: type code ${inv.typeCode} is unknown; read as type ${inv.layoutInferred}, which its id and record length fit`,
+      ),
+    );
+  }
   if (inv.missing) card.append(el("div", "problem", "missing from the ECU's last rounds"));
   if (inv.weak) card.append(el("div", "problem", "low output compared with its siblings"));
   if (inv.control) card.append(controlLine(inv.control));
@@ -78,7 +87,8 @@ function ecuCard(ecu, now) {
       ),
     ),
   );
-  if (ecu.unknownKinds.length > 0 || ecu.inverters.some((i) => i.problem)) {
+  const inferred = ecu.inverters.some((i) => i.layoutInferred);
+  if (ecu.unknownKinds.length > 0 || ecu.inverters.some((i) => i.problem) || inferred) {
     const kinds = ecu.unknownKinds.join(", ");
     card.append(
       el(
@@ -86,7 +96,9 @@ function ecuCard(ecu, now) {
         "notice",
         kinds
           ? `This ECU sends messages the proxy cannot decode yet (${kinds}). `
-          : "Some inverter records could not be decoded. ",
+          : ecu.inverters.some((i) => i.problem)
+            ? "Some inverter records could not be decoded. "
+            : "Some inverters send a type code nobody has published; their values are read with the layout their id and record length fit (layout inferred). ",
         "Support for them grows from captures: please download the masked captures below and attach them to an issue.",
       ),
     );
