@@ -22,7 +22,7 @@ export function withInverterControl(control: InverterControl, next: Responder): 
         if (control.handleAck(message, receivedAt)) return { answer: null, answeredBy: "proxy" };
         break;
       case "max_power_report":
-        if (control.handleReport(message)) return { answer: null, answeredBy: "proxy" };
+        if (control.handleReport(message, receivedAt)) return { answer: null, answeredBy: "proxy" };
         break;
     }
     return next(request);

@@ -23,6 +23,12 @@ export interface InverterControlConfig extends QueueTimes {
   logger: Logger;
 }
 
+/**
+ * The A117 report follows its acknowledgement on a connection of its own once the ECU has read
+ * the inverters (the firmware hands it to its main loop); later than this it is not ours.
+ */
+const REPORT_WITHIN_MS = 10 * 60_000;
+
 /** The lower bound MAXPOWER_RANGE gives in FW-R18 and FW-ECU3 ("020300"), until A117 says. */
 const FIRMWARE_MIN_W = 20;
 
@@ -142,9 +148,11 @@ export class InverterControl {
   }
 
   /** True when the ECU sent the report because this proxy asked for it (A117). */
-  handleReport(report: MaxPowerReportMessage): boolean {
+  handleReport(report: MaxPowerReportMessage, now: number): boolean {
     const asked = this.queue.entry(report.ecuId, null, "report");
-    if (!asked || asked.status === "queued") return false;
+    // A report long after ours answers someone else (EMA, when its commands are let through).
+    const ours = asked?.sentAt !== undefined && now - asked.sentAt <= REPORT_WITHIN_MS;
+    if (!asked || asked.status === "queued" || !ours) return false;
     for (const e of report.entries) {
       if (e.minW >= 0 && e.maxW > e.minW) this.reported.set(e.uid, { min: e.minW, max: e.maxW });
       if (e.limitW !== null) this.confirmedLimit.set(e.uid, e.limitW);
