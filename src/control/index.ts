@@ -28,8 +28,17 @@ export function startInverterControl(config: {
   const { devices } = config;
   const control = new InverterControl({
     devices: {
-      inverter: (uid) => devices.allInverters.find((i) => i.uid === uid),
+      inverter: (uid) => {
+        const inv = devices.allInverters.find((i) => i.uid === uid);
+        if (!inv) return undefined;
+        const powers = inv.channels.map((c) => c.powerW);
+        const powerW = powers.some((p) => p === null)
+          ? null
+          : powers.reduce<number>((sum, p) => sum + (p ?? 0), 0);
+        return { ecuId: inv.ecuId, model: inv.model, powerW };
+      },
       inverterUids: (ecuId) => devices.inverters(ecuId).map((i) => i.uid),
+      lastUploadAt: (ecuId) => devices.ecu(ecuId)?.lastUploadAt ?? null,
     },
     logger: config.logger,
     deliverWithinMs: config.deliverWithinMs,

@@ -14,8 +14,11 @@ export type { ControlRequest } from "./requests.js";
 
 /** The inverters the proxy tracks, as control needs them. */
 export interface ControlDevices {
-  inverter(uid: string): { ecuId: string; model: string } | undefined;
+  /** `powerW`: the inverter's power in the newest upload (sum of its inputs), when known. */
+  inverter(uid: string): { ecuId: string; model: string; powerW?: number | null } | undefined;
   inverterUids(ecuId: string): readonly string[];
+  /** Clock ms of the ECU's newest live upload. */
+  lastUploadAt?(ecuId: string): number | null;
 }
 
 export interface InverterControlConfig extends QueueTimes {
@@ -48,6 +51,8 @@ export class InverterControl {
   private readonly log: Logger;
   private readonly confirmedOn = new Map<string, boolean>();
   private readonly confirmedLimit = new Map<string, number>();
+  /** When the newest on/off or limit of each inverter was confirmed (uploads after it judge it). */
+  private readonly confirmedAt = new Map<string, number>();
   private readonly reported = new Map<string, { min: number; max: number }>();
   private readonly rejected = new Map<string, { error: string; at: number }>();
   private readonly asked = new Set<string>();
@@ -138,7 +143,7 @@ export class InverterControl {
     this.expire(now);
     const entry = this.queue.acknowledge(ack.ecuId, ack.command, ack.timestamp, ack.result);
     if (!entry) return false;
-    if (entry.status === "confirmed") this.apply(entry);
+    if (entry.status === "confirmed") this.apply(entry, now);
     const outcome = entry.status === "confirmed" ? "confirmed" : `refused (result ${ack.result})`;
     const line = `control: the ECU acknowledged ${describe(entry)}: ${outcome}`;
     if (entry.status === "confirmed") this.log.info({ ecu: ack.ecuId, ack }, line);
@@ -200,6 +205,7 @@ export class InverterControl {
       power_limit_min: range.min,
       power_limit_max: range.max,
       power_limit_range: range.source,
+      upload_check: this.uploadCheck(uid),
     };
   }
 
@@ -218,16 +224,40 @@ export class InverterControl {
     };
   }
 
-  private apply(entry: ControlEntry): void {
+  private apply(entry: ControlEntry, now: number): void {
     const { command } = entry;
     if (command.kind === "switch_all") {
-      for (const uid of this.config.devices.inverterUids(entry.ecuId))
+      for (const uid of this.config.devices.inverterUids(entry.ecuId)) {
         this.confirmedOn.set(uid, command.on);
+        this.confirmedAt.set(uid, now);
+      }
     } else if (command.kind === "switch") {
-      for (const i of command.inverters) this.confirmedOn.set(i.uid, i.on);
+      for (const i of command.inverters) {
+        this.confirmedOn.set(i.uid, i.on);
+        this.confirmedAt.set(i.uid, now);
+      }
     } else if (command.kind === "max_power") {
-      for (const i of command.inverters) this.confirmedLimit.set(i.uid, i.watts);
+      for (const i of command.inverters) {
+        this.confirmedLimit.set(i.uid, i.watts);
+        this.confirmedAt.set(i.uid, now);
+      }
     }
+  }
+
+  /**
+   * Whether the first uploads after the newest confirmation show it: an inverter switched off
+   * reports 0 W, a limited one at most its limit. Null until such an upload arrived.
+   */
+  private uploadCheck(uid: string): "agrees" | "disagrees" | null {
+    const at = this.confirmedAt.get(uid);
+    const inverter = this.config.devices.inverter(uid);
+    const uploadAt = inverter ? this.config.devices.lastUploadAt?.(inverter.ecuId) : null;
+    const power = inverter?.powerW;
+    if (at === undefined || !uploadAt || uploadAt <= at || power == null) return null;
+    if (this.confirmedOn.get(uid) === false) return power === 0 ? "agrees" : "disagrees";
+    const limit = this.confirmedLimit.get(uid);
+    if (limit === undefined) return null;
+    return power <= limit ? "agrees" : "disagrees";
   }
 
   private changed(ecuId: string, rangesChanged: boolean): void {

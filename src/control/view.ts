@@ -30,6 +30,8 @@ export type ControlView = {
   power_limit_max: number;
   /** `ecu` once the ECU reported the range (A117), else `rating`. */
   power_limit_range: "ecu" | "rating";
+  /** Whether the uploads since the newest confirmation show it (0 W when off, ≤ the limit). */
+  upload_check: "agrees" | "disagrees" | null;
 } & StatusFields<"on"> &
   StatusFields<"power_limit">;
 

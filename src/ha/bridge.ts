@@ -151,6 +151,10 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       publisher.publishInverter(inv);
       watch(topics.inverterConfig(inv.uid));
     }
+    // With control, an upload can confirm (or contradict) a change: its check is in the state.
+    if (control) {
+      for (const ecu of change.ecus) publisher.publishControl(ecu.id, devices.inverters(ecu.id));
+    }
     // A contact moves only the ECU's state message; discovery and availability are unchanged.
     const contactOnly = change.reasons.length === 1 && change.reasons[0] === "contact";
     for (const ecu of change.ecus) {

@@ -91,6 +91,8 @@ function component(
   const s = row.setting;
   const attributes = [`"status": value_json.${s}_status`, `"detail": value_json.${s}_detail`];
   attributes.push(`"requested": value_json.${s}_requested`);
+  // The inverter's state message says whether its uploads show what the ECU confirmed.
+  if (row.setting !== "inverters_on") attributes.push(`"upload_check": value_json.upload_check`);
   if (row.component === "number") {
     attributes.push(`"range_from": value_json.${s}_range`);
   }

@@ -118,7 +118,7 @@ test("the first poll reads the power limits (A117); the reported range bounds th
         ?.components.control_power_limit?.max === 300,
     "the number's max from the ECU's range (20..300 W)",
   );
-  assert.equal(control(YC600_CONTROL)?.power_limit_range, "ecu");
+  await watch.waitForJson(YC600_CONTROL, (v) => v.power_limit_range === "ecu");
 });
 
 test("the ECU switch off reaches the ECU byte-identical to the test server's frame, then is confirmed", async () => {
@@ -145,6 +145,7 @@ test("the ECU switch off reaches the ECU byte-identical to the test server's fra
   // The next upload shows it: both inverters at 0 W.
   assert.match(await upload(), /^101/);
   await watch.waitForJson(`${BASE}/ecu/${ECU}/state`, (v) => v.power === 0);
+  await watch.waitForJson(YC600_CONTROL, (v) => v.upload_check === "agrees");
 });
 
 test("one inverter on and a power limit: the listed forms, each confirmed", async () => {
@@ -242,4 +243,20 @@ test("a flapping automation leaves one command per setting: the newest value", a
   );
   assert.ok(outcomes[0]?.frame.endsWith(`${QS1}1END`), "the last value (off) is the one sent");
   await watch.waitForJson(QS1_CONTROL, (v) => v.on === "OFF" && v.on_status === "confirmed");
+});
+
+test("an ECU that acknowledges but does not carry out shows as 'disagrees' after its next upload", async () => {
+  // Result 0 without the effect: what a firmware that takes the frame but ignores it would do.
+  ecu.inverters.set(QS1, { on: true, limitW: null });
+  watch.client.publish(`${BASE}/inverter/${QS1}/set/on`, "OFF");
+  ecu.refuse.set("A111", "0");
+  try {
+    await watch.waitForJson(QS1_CONTROL, (v) => v.on_status === "queued");
+    await ecu.session();
+    await watch.waitForJson(QS1_CONTROL, (v) => v.on === "OFF" && v.on_status === "confirmed");
+    assert.match(await upload(), /^101/);
+    await watch.waitForJson(QS1_CONTROL, (v) => v.upload_check === "disagrees");
+  } finally {
+    ecu.refuse.clear();
+  }
 });
