@@ -77,6 +77,12 @@ function parseStatusPort(text: string): number {
   return port;
 }
 
+/**
+ * Signals that stop the proxy cleanly, each as often as it comes: SIGTERM (s6, docker stop),
+ * SIGINT (Ctrl-C), SIGHUP (`s6-svc -h`, `docker kill -s HUP`, a closed terminal), SIGUSR2.
+ */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR2"];
+
 async function serve(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -122,8 +128,12 @@ async function serve(argv: string[]): Promise<number> {
   });
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // An impatient supervisor's second signal must not cut the clean stop short.
+        logger.info({ signal }, "already shutting down");
+        return;
+      }
       stopping = true;
       logger.info({ signal }, "shutting down");
       // The Supervisor and s6 wait only briefly; never hang past 2 s.
@@ -137,8 +147,8 @@ async function serve(argv: string[]): Promise<number> {
         },
       );
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    // Node's default for each of these is to die at once: no state flushed, no `offline`.
+    for (const signal of STOP_SIGNALS) process.on(signal, () => stop(signal));
   });
 }
 

@@ -1,5 +1,8 @@
 import { type Logger, type LoggerOptions, pino } from "pino";
+import { LogSink } from "./logSink.js";
 import type { LogLevel } from "./options/schema.js";
+
+export { LOG_FLUSH_MS } from "./logSink.js";
 
 export type { Logger };
 
@@ -156,36 +159,22 @@ export interface LogSetup {
   destination?: NodeJS.WritableStream;
 }
 
-/** How long log lines may wait to be written together, and how much may wait. */
-export const LOG_FLUSH_MS = 50;
-const LOG_FLUSH_BYTES = 64 * 1024;
-
 /**
- * Lines for stdout gathered for up to LOG_FLUSH_MS and written together: under a burst of ECUs
- * one write call instead of one per line (a file or a pipe: a system call each, most of a log
- * line's cost). What is pending is written when the process exits, whatever the reason; only a
- * kill -9 can lose the last few lines.
+ * stdout for the log, through a LogSink (batched, bounded, never throwing). stderr gets an error
+ * listener too: Node writes its warnings there, and an EPIPE on it would crash the process.
  */
-function batchedStdout(): NodeJS.WritableStream {
-  let pending = "";
-  let timer: NodeJS.Timeout | undefined;
-  const flush = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (pending === "") return;
-    const text = pending;
-    pending = "";
-    process.stdout.write(text);
-  };
-  process.on("exit", flush);
-  return {
-    write(line: string): boolean {
-      pending += line;
-      if (pending.length >= LOG_FLUSH_BYTES) flush();
-      else if (!timer) timer = setTimeout(flush, LOG_FLUSH_MS).unref();
-      return true;
+function stdoutSink(format: "pretty" | "json"): NodeJS.WritableStream {
+  process.stderr.on("error", () => {});
+  const sink = new LogSink({
+    out: process.stdout,
+    droppedLine: (count) => {
+      const msg = `${count} log line(s) dropped: the log's reader was too slow or stuck`;
+      const record = { level: 40, time: Date.now(), module: "log", dropped: count, msg };
+      return `${format === "json" ? JSON.stringify(record) : prettyRecord(record)}\n`;
     },
-  } as NodeJS.WritableStream;
+  });
+  process.on("exit", () => sink.flush());
+  return { write: (line: string) => sink.write(line) } as NodeJS.WritableStream;
 }
 
 /** Where a logger made by createLogger writes pretty lines; absent for JSON loggers. */
@@ -214,7 +203,7 @@ export function fastInfo(
 }
 
 export function createLogger(setup: LogSetup): Logger {
-  const out = setup.destination ?? batchedStdout();
+  const out = setup.destination ?? stdoutSink(setup.format ?? "pretty");
   const options: LoggerOptions = {
     level: PINO_LEVEL[setup.level],
     base: null,

@@ -178,6 +178,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
           configured: mqtt !== undefined,
           connected: bridge.connected,
           since: bridge.since,
+          problem: bridge.problem,
           lastPublishAt: bridge.lastPublishAt,
           devicesAnnounced: bridge.announced,
         }),

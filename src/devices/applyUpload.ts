@@ -6,6 +6,7 @@
  * the outcome reports (uploadLog.ts).
  */
 import type { Inverter, UploadMessage } from "../protocol/types.js";
+import { clockMoved, correctionOf, observe, wallTime } from "./clock.js";
 import { addEnergy, alreadyCounted, type CountVerdict, claimRound } from "./counters.js";
 import { type RoundFreshness, roundFreshness } from "./freshness.js";
 import { applyLifetime, type LifetimeVerdict } from "./lifetime.js";
@@ -25,7 +26,7 @@ import {
   maxRoundEnergyWh,
 } from "./plausibility.js";
 import { judgeProblems } from "./problems.js";
-import { roundDate, roundSeconds } from "./roundTime.js";
+import { roundSeconds } from "./roundTime.js";
 
 export interface DeviceLimits {
   /** Option max_ecus: ECUs beyond it are answered but not tracked or published. */
@@ -38,8 +39,12 @@ export interface UploadContext {
   nowMs: number;
   /** Local date (configured zone) of `nowMs`. */
   today: string;
-  /** The round's own time read in the configured zone (epoch ms). */
-  roundAtMs: number;
+  /** The configured zone: the ECUs' clocks are read in it. */
+  zone: string;
+  /** The round's own stamp read in the configured zone (epoch ms; NaN when malformed). */
+  stampMs: number;
+  /** The clock correction (s) to judge it with (precheck's); default: the ECU's clock's own. */
+  correctionS?: number;
   /** Option offline_after_minutes, in ms: older rounds are backlog. */
   liveWindowMs: number;
   /** Option max_inverters_per_ecu (which ECUs are tracked at all is the registry's call). */
@@ -51,6 +56,10 @@ export interface UploadContext {
 export interface UploadOutcome {
   ecuId: string;
   freshness: RoundFreshness;
+  /** The clock correction (s) the round was judged with (clock.ts). */
+  correctionS: number;
+  /** The round's evidence moved the ECU's learned clock offset (s; clockMoved). */
+  clockLearned?: { fromS: number | null; toS: number | null };
   count: CountVerdict | "not_counted";
   /** The ECU or an inverter record was created. */
   created: boolean;
@@ -155,6 +164,7 @@ export function applyUpload(
   const outcome: UploadOutcome = {
     ecuId: id,
     freshness: "ahead",
+    correctionS: 0,
     count: "not_counted",
     created: false,
     inverters: [],
@@ -173,8 +183,16 @@ export function applyUpload(
 
   const ts = upload.ecu.timestamp;
   const roundS = roundSeconds(ts);
+  // Every round is evidence of the ECU's clock, refused ones too (clock.ts).
+  const learned = ecu.clock.offsetS;
+  ecu.clock = observe(ecu.clock, roundS, ctx.stampMs, ctx.nowMs);
+  if (clockMoved(learned, ecu.clock.offsetS)) {
+    outcome.clockLearned = { fromS: learned, toS: ecu.clock.offsetS };
+  }
+  outcome.correctionS = ctx.correctionS ?? correctionOf(ecu.clock);
+  const wall = wallTime(ts, ctx.stampMs, outcome.correctionS, ctx.zone);
   outcome.freshness = roundFreshness({
-    roundAtMs: ctx.roundAtMs,
+    roundAtMs: wall.atMs,
     nowMs: ctx.nowMs,
     liveWindowMs: ctx.liveWindowMs,
     roundS,
@@ -239,8 +257,9 @@ export function applyUpload(
     ecu.backlogRounds += 1;
   }
 
-  const isToday = roundDate(ts) === ctx.today;
-  const claim = claimRound(ecu, ts, roundS, power.powerW, isToday);
+  // The day a round counts for is its wall-clock day: an ECU stamping 2001 still makes today.
+  const isToday = wall.day === ctx.today;
+  const claim = claimRound(ecu, wall.timestamp, roundS, power.powerW, isToday);
   outcome.count = claim.verdict;
   if (claim.verdict === "counted") {
     if (power.powerW !== null) {

@@ -7,6 +7,7 @@
 import type { UploadMessage } from "../protocol/types.js";
 import { ecuTimestampToEpoch, localDate } from "../zoneTime.js";
 import { applyUpload, type DeviceLimits, type UploadOutcome } from "./applyUpload.js";
+import { correctionOf, newClock, observe } from "./clock.js";
 import { alreadyCounted } from "./counters.js";
 import { roundFreshness } from "./freshness.js";
 import { rollover } from "./midnight.js";
@@ -28,28 +29,41 @@ export interface IntakeSettings {
  */
 export type Precheck = "untracked" | "ahead" | "seen" | "new";
 
+export interface PrecheckResult {
+  check: Precheck;
+  /**
+   * The clock correction (s, clock.ts) the round is judged with, its own evidence included:
+   * apply (and journal) it with this one, so the round is applied as it was judged — then and
+   * on replay — whatever other rounds teach the clock meanwhile.
+   */
+  correctionS: number;
+}
+
 export function precheck(
   state: DevicesState,
   upload: UploadMessage,
   nowMs: number,
   settings: IntakeSettings,
-): Precheck {
+): PrecheckResult {
   const ecu = state.ecus[upload.ecu.id];
   if (!ecu) {
     const ecus = Object.values(state.ecus);
     const room = ecus.length < settings.limits.maxEcus || ecus.some((e) => e.model === null);
-    if (!room) return "untracked";
+    if (!room) return { check: "untracked", correctionS: 0 };
   }
   const roundS = roundSeconds(upload.ecu.timestamp);
+  const stampMs = ecuTimestampToEpoch(upload.ecu.timestamp, settings.zone);
+  const correction = correctionOf(observe(ecu?.clock ?? newClock(), roundS, stampMs, nowMs));
   const freshness = roundFreshness({
-    roundAtMs: ecuTimestampToEpoch(upload.ecu.timestamp, settings.zone),
+    roundAtMs: stampMs - correction * 1000,
     nowMs,
     liveWindowMs: settings.offlineAfterMs,
     roundS,
     lastLiveS: ecu?.lastRoundTimestamp ? roundSeconds(ecu.lastRoundTimestamp) : null,
   });
-  if (freshness === "ahead") return "ahead";
-  return ecu && alreadyCounted(ecu, roundS) ? "seen" : "new";
+  if (freshness === "ahead") return { check: "ahead", correctionS: correction };
+  const seen = ecu !== undefined && alreadyCounted(ecu, roundS);
+  return { check: seen ? "seen" : "new", correctionS: correction };
 }
 
 export interface AppliedRound {
@@ -61,11 +75,16 @@ export interface AppliedRound {
   newEcu: boolean;
 }
 
+/**
+ * `correctionS`: the one precheck judged the round with (journal entries before the clock was
+ * learned have none: the ECU's clock as it stands then).
+ */
 export function applyRound(
   state: DevicesState,
   upload: UploadMessage,
   nowMs: number,
   settings: IntakeSettings,
+  correctionS?: number,
 ): AppliedRound {
   const today = localDate(nowMs, settings.zone);
   const newDay = rollover(state, today);
@@ -75,7 +94,9 @@ export function applyRound(
   const outcome = applyUpload(state, upload, {
     nowMs,
     today,
-    roundAtMs: ecuTimestampToEpoch(upload.ecu.timestamp, settings.zone),
+    zone: settings.zone,
+    stampMs: ecuTimestampToEpoch(upload.ecu.timestamp, settings.zone),
+    ...(correctionS !== undefined && { correctionS }),
     liveWindowMs: settings.offlineAfterMs,
     maxInvertersPerEcu: settings.limits.maxInvertersPerEcu,
     weakRatio: settings.weakRatio,

@@ -20,6 +20,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import { syncPath } from "../atomicFile.js";
+import { MAX_OFFSET_S } from "./clock.js";
 
 export const SEGMENT_PATTERN = /^rounds-(\d{6,})\.journal$/;
 
@@ -33,6 +34,8 @@ export interface JournalEntry<T> {
   /** Epoch ms the round arrived: the `now` it is applied with, then and on replay. */
   t: number;
   u: T;
+  /** The clock correction (s) the round was judged with (clock.ts); absent in older entries. */
+  c?: number;
 }
 
 /** A write or sync of the journal failed; `path` is the file, `cause` the system's error. */
@@ -103,6 +106,10 @@ export function readJournal<T>(dir: string): ReadSegments<T> {
       try {
         const entry = JSON.parse(line) as JournalEntry<T>;
         if (Number.isSafeInteger(entry.s) && Number.isFinite(entry.t) && entry.u) {
+          // A correction that is no number is none: the round is judged by the clock as it is.
+          const c = entry.c;
+          if (c !== undefined && !(Number.isFinite(c) && Math.abs(c) <= MAX_OFFSET_S))
+            delete entry.c;
           entries.push(entry);
           continue;
         }
@@ -147,9 +154,9 @@ export class RoundJournal<T> {
   }
 
   /** Resolves with the entry's sequence number once it is durable; rejects with StorageError. */
-  append(t: number, u: T): Promise<number> {
+  append(t: number, u: T, c?: number): Promise<number> {
     const seq = this.nextSeq++;
-    const line = `${JSON.stringify({ s: seq, t, u })}\n`;
+    const line = `${JSON.stringify({ s: seq, t, u, ...(c !== undefined && { c }) })}\n`;
     return new Promise<number>((resolve, reject) => {
       this.pending.push({ line, seq, resolve, reject });
       this.flushing ??= this.flush();

@@ -1,8 +1,10 @@
 /**
  * What the proxy knows about each ECU and inverter: the one persisted shape (`state.json`,
  * version 2). Home Assistant and the status page both read these records; neither keeps its
- * own copy. Changing a field needs a version bump and a step in migrate.ts.
+ * own copy. Changing a field needs a version bump and a step in migrate.ts; a field added with
+ * a default that stateFile.ts fills in for older files (`clock`) needs neither.
  */
+import { type EcuClock, newClock } from "./clock.js";
 
 export interface ChannelDevice {
   powerW: number | null;
@@ -49,7 +51,10 @@ export interface EcuDevice {
   maxPowerTodayW: number | null;
   /** Highest plausible power of any live round since the proxy first saw this ECU. */
   maxPowerEverW: number | null;
-  /** Today's rounds, sorted by ECU time: [timestamp, power W or null]; each counted once. */
+  /**
+   * Today's rounds for the chart, sorted: [wall-clock time (the ECU's own stamp unless its clock
+   * is corrected, clock.ts), power W or null]; each counted once.
+   */
   todayRounds: Array<[string, number | null]>;
   /**
    * ECU-local seconds of rounds already added to the lifetime counters, newest
@@ -62,6 +67,8 @@ export interface EcuDevice {
   aheadRounds: number;
   /** Kinds of message from this ECU the proxy could not decode (e.g. `APS16`): worth a report. */
   unknownKinds: string[];
+  /** Its clock's offset, learned from how its rounds arrive (clock.ts). */
+  clock: EcuClock;
 }
 
 export interface InverterDevice {
@@ -122,6 +129,7 @@ export function newEcu(id: string): EcuDevice {
     backlogRounds: 0,
     aheadRounds: 0,
     unknownKinds: [],
+    clock: newClock(),
   };
 }
 

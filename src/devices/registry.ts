@@ -101,7 +101,7 @@ export class DeviceRegistry {
       return { state: this.state, done: () => taken && this.changes.deliver(taken, this.state) };
     });
     this.state = loaded.state;
-    const replayed = this.store.replay(loaded.replay, (e) => this.takeUpload(e.u, e.t, true));
+    const replayed = this.store.replay(loaded.replay, (e) => this.takeUpload(e.u, e.t, e.c, true));
     this.running = true;
     if (loaded.migratedFrom || replayed > 0) {
       const dataDir = this.config.dataDir;
@@ -165,27 +165,28 @@ export class DeviceRegistry {
   async acceptUpload(upload: UploadMessage): Promise<UploadVerdict> {
     if (!this.running) return { confirm: false, reason: "the proxy is stopping" };
     const now = this.now();
-    const check = precheck(this.state, upload, now, this.config);
+    const { check, correctionS } = precheck(this.state, upload, now, this.config);
     if (check === "untracked") {
       // Answered as before but not tracked (max_ecus): nothing to keep.
       this.uploadLog.refused(upload.ecu.id);
       return { confirm: true };
     }
     if (check !== "new") {
-      // Dated ahead (refused: the ECU keeps it), or counted before, hence durable already.
-      this.takeUpload(upload, now);
+      // Dated ahead (refused: the ECU keeps it, and its clock learns from it), or counted
+      // before, hence durable already.
+      this.takeUpload(upload, now, correctionS);
       return check === "ahead"
         ? { confirm: false, reason: "round dated ahead of the clock" }
         : { confirm: true };
     }
     let seq: number;
     try {
-      seq = await this.store.commit(upload, now);
+      seq = await this.store.commit(upload, now, correctionS);
     } catch (err) {
       this.store.monitor.refusedRound();
       return { confirm: false, reason: `storage failing (${(err as Error).message})` };
     }
-    this.takeUpload(upload, now);
+    this.takeUpload(upload, now, correctionS);
     this.store.applied(seq);
     return { confirm: true };
   }
@@ -225,9 +226,8 @@ export class DeviceRegistry {
     const passed = passTime(this.state, this.now(), this.config, this.canRemoveStale(), this.log);
     if (passed.newDay) this.touchAll("midnight");
     for (const { ecu, inverters } of passed.offline) this.changes.mark("offline", [ecu], inverters);
-    if (passed.removed.ecus.length + passed.removed.inverters.length > 0) {
+    if (passed.removed.ecus.length + passed.removed.inverters.length > 0)
       this.noteRemoved(passed.removed);
-    }
     const contactsDue = this.contactUnsaved && this.store.snapshotAgeMs >= CONTACT_SAVE_MS;
     if (this.changes.waiting || contactsDue) this.persist();
   }
@@ -241,13 +241,13 @@ export class DeviceRegistry {
     return ecu;
   }
 
-  private noteContact(ecu: EcuDevice): void {
-    if (this.store.idle) {
+  private noteContact(ecu: EcuDevice, save = false): void {
+    if (this.store.idle && !save) {
       this.contactUnsaved = true;
       this.changes.emitNow("contact", [ecu]);
       return;
     }
-    // A snapshot is under way: the ECU goes out with the next one, which holds it as it is now.
+    // A snapshot is under way (or `save`): the ECU goes out with the next one, which holds it.
     this.changes.mark("contact", [ecu.id]);
     this.persist();
   }
@@ -264,11 +264,13 @@ export class DeviceRegistry {
   }
 
   /**
-   * Applies an upload (a durable one, or one that changes no counter) and tells the readers;
-   * `replay`: from the journal at start, before any reader listens — nothing logged again.
+   * Applies an upload (a durable one, or one that changes no counter) with the clock correction
+   * it was judged with, and tells the readers; `replay`: from the journal at start, before any
+   * reader listens — nothing logged again.
    */
-  private takeUpload(upload: UploadMessage, now: number, replay = false): void {
-    const { outcome, newDay, newEcu } = applyRound(this.state, upload, now, this.config);
+  private takeUpload(upload: UploadMessage, now: number, correctionS?: number, replay = false) {
+    const applied = applyRound(this.state, upload, now, this.config, correctionS);
+    const { outcome, newDay, newEcu } = applied;
     if (newDay) this.touchAll("midnight");
     const ecu = this.state.ecus[upload.ecu.id];
     if (!outcome || !ecu) {
@@ -277,14 +279,11 @@ export class DeviceRegistry {
     }
     if (replay) return;
     this.uploadLog.report(upload, outcome, now, ecu.lifetimeEnergyKWh);
-    if (
-      outcome.freshness !== "live" &&
-      outcome.count !== "counted" &&
-      !outcome.created &&
-      !newEcu
-    ) {
-      // A round already taken, or refused: only the contact time moved.
-      this.noteContact(ecu);
+    const counted = outcome.freshness === "live" || outcome.count === "counted";
+    if (!counted && !outcome.created && !newEcu) {
+      // A round already taken, or refused: only the contact time moved — and maybe the learned
+      // clock, saved at once then (a refused round is in no journal).
+      this.noteContact(ecu, outcome.clockLearned !== undefined);
       return;
     }
     // The round is durable (journal) already: its readers are told now.

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { readIfExists } from "../atomicFile.js";
 import type { Logger } from "../log.js";
+import { readClock } from "./clock.js";
 import { isObject } from "./json.js";
 import { migrateFromV1 } from "./migrate.js";
 import { type DevicesState, emptyState } from "./model.js";
@@ -133,6 +134,17 @@ function parse(text: string | undefined): unknown {
   }
 }
 
+/** Each ECU's clock evidence, defaulted where missing (older files) or out of bounds (logged). */
+function readClocks(state: DevicesState, logger: Logger): void {
+  for (const ecu of Object.values(state.ecus)) {
+    const read = readClock((ecu as { clock?: unknown }).clock);
+    ecu.clock = read.clock;
+    if (read.problem) {
+      logger.warn({ ecu: ecu.id }, `state file: ${read.problem} for ECU ${ecu.id}; learned again`);
+    }
+  }
+}
+
 /** Reads the state; a missing file gives an empty state, a corrupt one is moved aside. */
 export function loadState(dataDir: string, logger: Logger, nowMs: number): LoadedState {
   try {
@@ -149,6 +161,7 @@ export function loadState(dataDir: string, logger: Logger, nowMs: number): Loade
     const impossible = impossibleCounter(parsed);
     if (impossible === undefined) {
       const { journalSeq: _, ...state } = parsed as DevicesState & { journalSeq?: unknown };
+      readClocks(state, logger);
       return { state, journalSeq: journalSeqOf(parsed) };
     }
     problem = `a value no installation can have (${impossible})`;

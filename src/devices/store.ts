@@ -148,11 +148,12 @@ export class DeviceStore {
   }
 
   /**
-   * Makes one round durable; resolves with its sequence number (hand it to `applied` once it is
-   * applied). Rejects with StorageError without touching the disk while a failure is being
-   * backed off, or when the journal is full because snapshots fail.
+   * Makes one round durable, with the clock correction it was judged with; resolves with its
+   * sequence number (hand it to `applied` once it is applied). Rejects with StorageError without
+   * touching the disk while a failure is being backed off, or when the journal is full because
+   * snapshots fail.
    */
-  async commit(upload: UploadMessage, at: number): Promise<number> {
+  async commit(upload: UploadMessage, at: number, correctionS?: number): Promise<number> {
     const journal = this.journal;
     const path = this.options.dataDir;
     if (!journal) throw new StorageError(path, new Error("the store is not loaded"));
@@ -168,7 +169,7 @@ export class DeviceStore {
     const problem = this.health.problem;
     if (this.monitor.backingOff && problem) throw new StorageError(problem.path, problem);
     try {
-      const seq = await journal.append(at, upload);
+      const seq = await journal.append(at, upload, correctionS);
       this.monitor.succeeded("journal");
       return seq;
     } catch (err) {

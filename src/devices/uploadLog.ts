@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import type { UploadMessage } from "../protocol/types.js";
 import { ecuTimestampToEpoch } from "../zoneTime.js";
 import type { DeviceLimits, UploadOutcome } from "./applyUpload.js";
+import { WRONG_CLOCK_S } from "./clock.js";
 import { CONFIRM_ROUNDS } from "./lifetime.js";
 
 /** ECU ids refused for max_ecus that are logged by name; later ones are only counted. */
@@ -60,13 +61,16 @@ export class UploadLog {
       this.doubtLoggedAt.set(key, now);
       this.log[level]({ ecu, timestamp: ts, ...fields }, msg);
     };
-    const offsetMin = Math.round((ecuTimestampToEpoch(ts, this.zone) - now) / 60_000);
+    const stampMs = ecuTimestampToEpoch(ts, this.zone);
+    const offsetMin = Math.round((stampMs - outcome.correctionS * 1000 - now) / 60_000);
+    const learned = outcome.clockLearned;
+    if (learned) this.clockLearned(ecu, learned.fromS, learned.toS);
     if (outcome.freshness === "ahead") {
       doubt(
         "ahead",
         "warn",
         { minutesAhead: offsetMin, zone: this.zone },
-        `round dated ${offsetMin} min ahead of the clock in ${this.zone}: refused (if every round says this, check the timezone option)`,
+        `round dated ${offsetMin} min ahead of the clock in ${this.zone}: refused, the ECU keeps it (if every round says this, its clock or zone is wrong: it is learned once 3 rounds agree)`,
       );
     } else if (outcome.freshness === "backlog") {
       doubt(
@@ -130,6 +134,22 @@ export class UploadLog {
     this.log.debug(
       { ecu, timestamp: ts, freshness: outcome.freshness, count: outcome.count },
       "upload applied",
+    );
+  }
+
+  /** A learned clock offset is rare (three rounds must agree): every change is logged. */
+  private clockLearned(ecu: string, fromS: number | null, toS: number | null): void {
+    const minutes = toS === null ? null : Math.round(toS / 60);
+    const wrong = toS !== null && Math.abs(toS) > WRONG_CLOCK_S;
+    const text =
+      minutes === null
+        ? "unknown"
+        : `${Math.abs(minutes)} min ${minutes >= 0 ? "ahead of" : "behind"} the clock`;
+    this.log[wrong ? "warn" : "info"](
+      { ecu, fromS, offsetS: toS, zone: this.zone },
+      wrong
+        ? `ECU ${ecu}'s clock runs ${text} in ${this.zone}: its rounds are judged on the corrected time (set its time source or zone, DOCS.md "ECU clock wrong")`
+        : `ECU ${ecu}'s clock offset learned: ${text}`,
     );
   }
 }

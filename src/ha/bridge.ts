@@ -52,6 +52,8 @@ export interface HomeAssistantBridge {
   readonly connected: boolean;
   /** When the broker connection last changed, and the last publish (the status page's card). */
   readonly since: number | null;
+  /** While not connected: why the latest attempt failed, without the broker's address. */
+  readonly problem: string | null;
   readonly lastPublishAt: number | null;
   /** Devices announced since the last (re)connect. */
   readonly announced: number;
@@ -198,6 +200,10 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     },
     get since() {
       return since;
+    },
+    get problem() {
+      const state = link?.state;
+      return state?.state === "down" ? state.summary : null;
     },
     get lastPublishAt() {
       return lastPublishAt;

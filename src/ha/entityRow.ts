@@ -18,10 +18,11 @@ export type SensorDeviceClass =
   | "frequency"
   | "temperature"
   | "timestamp"
+  | "duration"
   | "enum";
 export type BinarySensorDeviceClass = "connectivity" | "problem";
 export type StateClass = "measurement" | "total" | "total_increasing";
-export type Unit = "W" | "kWh" | "V" | "A" | "Hz" | "°C";
+export type Unit = "W" | "kWh" | "V" | "A" | "Hz" | "°C" | "min";
 export type AvailabilityScope = "proxy" | "upload";
 
 interface RowCommon<F extends string> {
@@ -62,6 +63,7 @@ type SensorClass =
   | NumericClass<"current", "A", "measurement">
   | NumericClass<"frequency", "Hz", "measurement">
   | NumericClass<"temperature", "°C", "measurement">
+  | NumericClass<"duration", "min", "measurement" | "total" | "total_increasing">
   | {
       device_class: "timestamp";
       unit?: never;

@@ -2,9 +2,11 @@
  * The JSON state messages, one per device. Entity rows name a field of these types, so a row
  * pointing at a field that does not exist fails to compile.
  */
+
+import { clockWrong, correctionOf } from "../devices/clock.js";
 import type { EcuDevice, InverterDevice } from "../devices/model.js";
 import { inferredLayoutOf } from "../protocol/layouts/inference.js";
-import { ecuTimestampToIso, epochToIso } from "../zoneTime.js";
+import { ecuTimestampToEpoch, ecuTimestampToIso, epochToIso } from "../zoneTime.js";
 
 export type ProxyMode = "cloudless" | "forwarding";
 export const PROXY_MODES: readonly ProxyMode[] = ["cloudless", "forwarding"];
@@ -28,6 +30,13 @@ export interface EcuValues {
    * until it can (src/devices/storageHealth.ts). The same for every ECU: they share the disk.
    */
   storage_problem: "ON" | "OFF";
+  /**
+   * How far the ECU's clock runs ahead (+) or behind (−) the wall clock in the configured zone,
+   * minutes, as learned from its rounds (src/devices/clock.ts); null until learned.
+   */
+  clock_offset: number | null;
+  /** The offset is more than a working clock shows: its rounds are judged on corrected time. */
+  clock_wrong: "ON" | "OFF";
   /** Forwarding diagnostics; absent in cloudless mode (their entities are not announced then). */
   ema_reachable?: "ON" | "OFF" | null;
   answers_from_ema?: number;
@@ -78,6 +87,15 @@ function kWh(mWh: number): number {
 
 const onOff = (flag: boolean): "ON" | "OFF" => (flag ? "ON" : "OFF");
 
+/** The newest live round's time on the wall clock: its stamp, corrected when the clock is off. */
+function lastUpload(ecu: EcuDevice, zone: string): string | null {
+  const ts = ecu.lastRoundTimestamp;
+  if (ts === null) return null;
+  const correction = correctionOf(ecu.clock);
+  if (correction === 0) return ecuTimestampToIso(ts, zone);
+  return epochToIso(ecuTimestampToEpoch(ts, zone) - correction * 1000, zone);
+}
+
 export function ecuValues(
   ecu: EcuDevice,
   inverters: readonly InverterDevice[],
@@ -95,11 +113,12 @@ export function ecuValues(
     inverters_online: ecu.invertersOnline,
     inverters_known: inverters.length,
     inverters_reporting: inverters.filter((inv) => inv.online).length,
-    last_upload:
-      ecu.lastRoundTimestamp === null ? null : ecuTimestampToIso(ecu.lastRoundTimestamp, zone),
+    last_upload: lastUpload(ecu, zone),
     last_contact: ecu.lastContactAt === null ? null : epochToIso(ecu.lastContactAt, zone),
     proxy_mode: mode,
     storage_problem: onOff(!storageOk),
+    clock_offset: ecu.clock.offsetS === null ? null : Math.round(ecu.clock.offsetS / 60),
+    clock_wrong: onOff(clockWrong(ecu.clock)),
     ...(ema && {
       ema_reachable: ema.emaReachable === undefined ? null : ema.emaReachable ? "ON" : "OFF",
       answers_from_ema: ema.answersFromEma,

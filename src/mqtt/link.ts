@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
 import { describeError, type Logger } from "../log.js";
+import { faultReason, faultSummary, retryDelay, seconds } from "./fault.js";
 
 /** Broker settings as resolved from options or the Supervisor; no host → no MQTT at all. */
 export interface MqttSettings {
@@ -24,7 +25,7 @@ export interface MqttLinkOptions {
   subscriptions: readonly string[];
   logger: Logger;
   onConnect: () => void;
-  /** The connection closed (the link retries by itself). */
+  /** A connection that was up closed (the link retries by itself). */
   onDisconnect?: () => void;
   /** `retained`: the broker replayed a stored message rather than passing on a new one. */
   onMessage: (topic: string, payload: string, retained: boolean) => void;
@@ -35,12 +36,27 @@ export interface MqttLinkOptions {
 
 const STOP_TIMEOUT_MS = 800;
 
+/** Where the link is: `down` carries why the latest attempt failed. */
+export type LinkState =
+  | { state: "connecting" }
+  | { state: "connected" }
+  | { state: "down"; problem: string; summary: string };
+
+/**
+ * mqtt.js's own retry is off (`reconnectPeriod: 0`): after a refused login (any CONNACK code)
+ * mqtt.js 5 stops retrying for good, and its timer cannot back off. The link retries itself,
+ * after every failure alike, with a doubling delay up to `reconnectMaxMs`.
+ */
 export class MqttLink {
   private client: MqttClient | null = null;
   private readonly log: Logger;
   private readonly minMs: number;
   private readonly maxMs: number;
   private failures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** The latest error of the current attempt, read when its connection closes. */
+  private lastError: unknown;
+  private current: LinkState = { state: "connecting" };
 
   constructor(private readonly opts: MqttLinkOptions) {
     this.log = opts.logger;
@@ -52,6 +68,10 @@ export class MqttLink {
     return this.client?.connected ?? false;
   }
 
+  get state(): LinkState {
+    return this.current;
+  }
+
   /** Starts connecting in the background; retries forever. */
   start(): void {
     const { settings, statusTopic } = this.opts;
@@ -61,7 +81,8 @@ export class MqttLink {
       protocol: settings.tls ? "mqtts" : "mqtt",
       clientId: `apsystems_ecu_proxy_${randomBytes(4).toString("hex")}`,
       clean: true,
-      reconnectPeriod: this.minMs,
+      // The link retries by itself; see the class comment.
+      reconnectPeriod: 0,
       connectTimeout: 10_000,
       // Nothing may pile up while offline; see the file comment.
       queueQoSZero: false,
@@ -82,7 +103,7 @@ export class MqttLink {
 
     client.on("connect", () => {
       this.failures = 0;
-      client.options.reconnectPeriod = this.minMs;
+      this.current = { state: "connected" };
       this.log.info({ host: settings.host, port: settings.port }, "connected to MQTT broker");
       client.publish(statusTopic, "online", { qos: 1, retain: true });
       if (this.opts.subscriptions.length > 0) {
@@ -92,23 +113,13 @@ export class MqttLink {
       }
       this.opts.onConnect();
     });
-    // mqtt.js reads reconnectPeriod when it arms the next retry, which happens after this event.
-    client.on("reconnect", () => {
-      client.options.reconnectPeriod = Math.min(this.maxMs, this.minMs * 2 ** this.failures);
-      this.failures++;
-    });
     client.on("close", () => {
-      if (this.client === client) this.opts.onDisconnect?.();
-      // Once per outage, and not for our own stop().
-      if (this.failures === 0 && this.client === client) {
-        this.log.warn({ host: settings.host }, "MQTT connection closed; reconnecting");
-      }
+      if (this.client !== client) return; // our own stop()
+      this.closed(client);
     });
     client.on("error", (err) => {
-      // Logged once per outage; mqtt.js retries by itself.
-      const level = this.failures <= 1 ? "warn" : "debug";
-      const reason = describeError(err);
-      this.log[level]({ err: { message: reason } }, `MQTT connection error: ${reason}`);
+      // Logged when the connection closes, with what happens next.
+      this.lastError = err;
     });
     client.on("message", (topic, payload, packet) => {
       try {
@@ -117,6 +128,40 @@ export class MqttLink {
         this.log.error({ err, topic }, "MQTT message handler failed");
       }
     });
+  }
+
+  /** One attempt or connection ended: say so once per change of state or reason, retry later. */
+  private closed(client: MqttClient): void {
+    const was = this.current;
+    const error = this.lastError;
+    this.lastError = undefined;
+    const handshake = this.opts.settings.tls === true && was.state !== "connected";
+    const closedAlone =
+      was.state === "connected"
+        ? "the broker closed the connection"
+        : "the connection closed before the broker accepted the login";
+    const problem = error !== undefined ? faultReason(error, handshake) : closedAlone;
+    const summary = error !== undefined ? faultSummary(error, handshake) : closedAlone;
+    const delay = retryDelay(this.failures++, this.minMs, this.maxMs);
+    this.current = { state: "down", problem, summary };
+    const host = this.opts.settings.host;
+    const next = `retrying in ${seconds(delay)} (then at most every ${seconds(this.maxMs)})`;
+    if (was.state === "connected") {
+      this.log.warn({ host }, `MQTT connection lost: ${problem}; ${next}`);
+      this.opts.onDisconnect?.();
+    } else if (was.state !== "down" || was.problem !== problem) {
+      this.log.warn({ host }, `MQTT connection error: ${problem}; ${next}`);
+    } else {
+      this.log.debug(
+        { host },
+        `MQTT still not connected: ${problem}; retrying in ${seconds(delay)}`,
+      );
+    }
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.client === client) client.reconnect();
+    }, delay);
   }
 
   /** Publishes at QoS 1; dropped while disconnected (the owner re-publishes on connect). */
@@ -141,6 +186,8 @@ export class MqttLink {
   async stop(): Promise<void> {
     const client = this.client;
     this.client = null;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (!client) return;
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
     if (client.connected) {

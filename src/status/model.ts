@@ -1,4 +1,5 @@
 import { networkInterfaces } from "node:os";
+import { clockWrong } from "../devices/clock.js";
 import type { EcuDevice, InverterDevice } from "../devices/model.js";
 import type { StorageHealth } from "../devices/storageHealth.js";
 import { messageEcuId } from "../protocol/ecuId.js";
@@ -121,6 +122,7 @@ const NO_HA: HomeAssistantSummary = {
   configured: false,
   connected: false,
   since: null,
+  problem: null,
   lastPublishAt: null,
   devicesAnnounced: 0,
 };
@@ -211,6 +213,8 @@ export class StatusModel {
         maxPowerTodayW: ecu.maxPowerTodayW,
         backlogRounds: ecu.backlogRounds,
         aheadRounds: ecu.aheadRounds,
+        clockOffsetS: ecu.clock.offsetS,
+        clockWrong: clockWrong(ecu.clock),
         series: ecu.todayRounds
           .filter(([ts, w]) => ts.startsWith(today) && w !== null)
           .map(([ts, w]) => ({ t: ts.slice(11, 16), w: w as number })),

@@ -102,6 +102,12 @@ export interface EcuStatus {
   backlogRounds: number;
   /** Rounds refused because they were dated too far ahead of the clock. */
   aheadRounds: number;
+  /**
+   * The ECU clock's learned offset, s (+ ahead, − behind the clock in the configured zone; null
+   * until three rounds agreed), and whether it is more than a working clock shows.
+   */
+  clockOffsetS: number | null;
+  clockWrong: boolean;
   series: PowerPoint[];
   inverters: InverterView[];
   /** Kinds of message from this ECU the proxy could not decode (e.g. `APS16`): worth a report. */
@@ -130,6 +136,8 @@ export interface HomeAssistantSummary {
   connected: boolean;
   /** Epoch ms of the last connect or disconnect. */
   since: number | null;
+  /** While not connected: why the latest attempt failed (e.g. the broker refused the login). */
+  problem: string | null;
   lastPublishAt: number | null;
   /** Devices announced by discovery since the last connect. */
   devicesAnnounced: number;

@@ -17,7 +17,8 @@ function apply(
   return applyUpload(state, upload(spec), {
     nowMs,
     today: localDate(nowMs, ZONE),
-    roundAtMs: ecuTimestampToEpoch(spec.timestamp, ZONE),
+    zone: ZONE,
+    stampMs: ecuTimestampToEpoch(spec.timestamp, ZONE),
     liveWindowMs: 15 * 60_000,
     maxInvertersPerEcu: 100,
     weakRatio: 0.25,

@@ -14,7 +14,8 @@ function apply(state: DevicesState, timestamp: string, inverters: InverterRound[
   return applyUpload(state, upload({ timestamp, inverters }), {
     nowMs,
     today: localDate(nowMs, ZONE),
-    roundAtMs,
+    zone: ZONE,
+    stampMs: roundAtMs,
     liveWindowMs: 15 * 60_000,
     maxInvertersPerEcu: 100,
     weakRatio: 0.25,

@@ -136,6 +136,8 @@ test("the capture gives exactly the expected discovery, states and availability"
     last_contact: "2024-02-06T11:22:20+01:00",
     proxy_mode: "cloudless",
     storage_problem: "OFF",
+    clock_offset: null,
+    clock_wrong: "OFF",
   });
   // The proxy's own counters start with the first round it sees: lifetime = today's so far.
   assert.deepEqual(watch.json(YC600_STATE), {

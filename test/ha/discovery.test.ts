@@ -72,7 +72,8 @@ function produce(upload: UploadMessage): Produced[] {
   applyUpload(state, upload, {
     nowMs: roundAtMs + 6000,
     today: upload.ecu.timestamp.slice(0, 10),
-    roundAtMs,
+    zone: ZONE,
+    stampMs: roundAtMs,
     liveWindowMs: config.offlineAfterMs,
     maxInvertersPerEcu: config.limits.maxInvertersPerEcu,
     weakRatio: config.weakRatio,

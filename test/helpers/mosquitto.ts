@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectAsync } from "mqtt";
 import { canConnect, freePort } from "./tcp.js";
 
 export { freePort };
@@ -114,6 +115,37 @@ export class Mosquitto {
     }
     await this.stop();
     throw new Error(`mosquitto did not accept connections on ${this.port}`);
+  }
+
+  /**
+   * Sets `username`'s password in the broker's password file and has the running broker reload
+   * it (SIGHUP, as `mosquitto_passwd` users do), waiting until its log says it did. Logins with
+   * the old password are refused from then on; connected clients stay connected.
+   */
+  async setPassword(username: string, password: string): Promise<void> {
+    execFileSync("mosquitto_passwd", ["-b", join(this.dir, "passwd"), username, password]);
+    const child = this.child;
+    if (!child) return;
+    child.kill("SIGHUP");
+    // Its log is block-buffered when it is a file: a login with the new password tells instead.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        const client = await connectAsync({
+          host: "127.0.0.1",
+          port: this.port,
+          username,
+          password,
+          reconnectPeriod: 0,
+          connectTimeout: 1000,
+        });
+        await client.endAsync();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`mosquitto did not reload: ${err}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   /** Stops the broker and waits until the process is gone. */

@@ -348,3 +348,23 @@ test("devices and today's chart survive a restart (saved under the data director
     await second.stop();
   }
 });
+
+test("an ECU whose clock runs 3 hours behind: the page shows the offset, the wrong clock, and today's chart on the wall clock", async () => {
+  const { clock, model, send, stop } = rig();
+  try {
+    // Rounds made at 11:22:14, 11:27:14, 11:32:14 on the wall clock, stamped three hours earlier.
+    for (const [i, stamp] of ["082214", "082714", "083214"].entries()) {
+      clock.ms = ARRIVAL + i * 5 * 60_000;
+      await send(roundAt(stamp));
+    }
+    const ecu = model.snapshot().ecus[0];
+    assert.ok(ecu);
+    assert.ok(Math.abs((ecu.clockOffsetS ?? 0) + 3 * 3600 + 6) <= 2, `${ecu.clockOffsetS} s`);
+    assert.equal(ecu.clockWrong, true);
+    assert.equal(ecu.powerW, 190, "live");
+    // The chart: the live round at its wall-clock time (the two before were backlog).
+    assert.deepEqual(ecu.series.at(-1), { t: "11:32", w: 190 });
+  } finally {
+    await stop();
+  }
+});

@@ -104,13 +104,20 @@ function fillTable(id, rows) {
   );
 }
 
+/** Why the broker is not connected, as the link last saw it. */
+function brokerDown(ha, now) {
+  if (!ha.since && !ha.problem) return "connecting…";
+  const when = ha.since ? `disconnected ${ago(ha.since, now)}` : "not connected";
+  return `${when}${ha.problem ? `: ${ha.problem}` : ""}, retrying`;
+}
+
 function renderHomeAssistant(s, now) {
   const ha = s.homeAssistant;
   const state = !ha.configured
     ? ["", "no broker configured: readings are only logged"]
     : ha.connected
       ? ["good", `connected ${ago(ha.since, now)}`]
-      : ["warn", ha.since ? `disconnected ${ago(ha.since, now)}, retrying` : "connecting…"];
+      : ["warn", brokerDown(ha, now)];
   const pill = document.getElementById("ha-state");
   pill.className = `pill ${state[0]}`;
   pill.textContent = state[1];

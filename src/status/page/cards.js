@@ -70,6 +70,23 @@ function inverterCard(inv, scaleW) {
   return card;
 }
 
+/** A learned clock offset in words: "3 h 5 min behind", "2 h ahead", "on time". */
+function clockText(offsetS) {
+  if (offsetS === null || offsetS === undefined) return null;
+  const minutes = Math.round(Math.abs(offsetS) / 60);
+  if (minutes === 0) return "on time";
+  const days = Math.floor(minutes / 1440);
+  const parts = [];
+  if (days >= 365) parts.push(`${Math.floor(days / 365.25)} years`);
+  else if (days > 0) parts.push(`${days} d`);
+  if (days < 365) {
+    const h = Math.floor((minutes % 1440) / 60);
+    if (h > 0) parts.push(`${h} h`);
+    if (minutes % 60 > 0 && days === 0) parts.push(`${minutes % 60} min`);
+  }
+  return `${parts.join(" ")} ${offsetS > 0 ? "ahead" : "behind"}`;
+}
+
 function ecuCard(ecu, now) {
   const card = el("section", "card ecu");
   card.dataset.ecu = ecu.id;
@@ -120,7 +137,12 @@ function ecuCard(ecu, now) {
       stat(
         "Last upload",
         ago(ecu.lastUploadAt, now),
-        ecu.lastRoundTimestamp ? `ECU time ${ecu.lastRoundTimestamp.replace("T", " ")}` : null,
+        [
+          ecu.lastRoundTimestamp ? `ECU time ${ecu.lastRoundTimestamp.replace("T", " ")}` : null,
+          ecu.clockOffsetS === null ? null : `clock ${clockText(ecu.clockOffsetS)}`,
+        ]
+          .filter(Boolean)
+          .join(" · ") || null,
       ),
       stat("Last contact", ago(ecu.lastContactAt, now)),
     ),
@@ -131,7 +153,12 @@ function ecuCard(ecu, now) {
   }
   if (ecu.aheadRounds > 0) {
     doubts.push(
-      `${ecu.aheadRounds} rounds refused: dated ahead of the clock (check the timezone option)`,
+      `${ecu.aheadRounds} rounds refused: dated ahead of the clock (the ECU keeps and resends them)`,
+    );
+  }
+  if (ecu.clockWrong) {
+    doubts.push(
+      `ECU clock wrong: ${clockText(ecu.clockOffsetS)} (corrected; the documentation says how to set it)`,
     );
   }
   if (doubts.length > 0) card.append(el("p", "muted", doubts.join(" · ")));
