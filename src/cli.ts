@@ -26,8 +26,12 @@ const COMMAND_USAGE = {
   capture file downloaded from the status page) to one JSON object per message.
   Exit status 1 if a message does not decode.`,
   simulate: `usage: ecu-proxy simulate --host HOST [--port PORT] [--file FILE] [--timezone ZONE]
-                          [--ecu-id ID]
+       ecu-proxy simulate --host HOST --control [--control-port PORT] [--rounds N]
+                          [--interval-seconds S]
   Act like an ECU for one upload and check that the answer is the one EMA would give.
+  With --control: N rounds of an upload and a control poll session on the control port
+  (default 8997), carrying out the commands the proxy sends (option inverter_control) and
+  showing them in the next upload.
   --host HOST      address of the proxy (where your DNS rewrite points)
   --port PORT      port to send to (default 8995)
   --file FILE      send this captured upload instead of a made-up one stamped now
