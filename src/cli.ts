@@ -26,8 +26,12 @@ const COMMAND_USAGE = {
   capture file downloaded from the status page) to one JSON object per message.
   Exit status 1 if a message does not decode.`,
   simulate: `usage: ecu-proxy simulate --host HOST [--port PORT] [--file FILE] [--timezone ZONE]
-                          [--ecu-id ID]
+       ecu-proxy simulate --host HOST --control [--control-port PORT] [--rounds N]
+                          [--interval-seconds S]
   Act like an ECU for one upload and check that the answer is the one EMA would give.
+  With --control: N rounds of an upload and a control poll session on the control port
+  (default 8997), carrying out the commands the proxy sends (option inverter_control) and
+  showing them in the next upload.
   --host HOST      address of the proxy (where your DNS rewrite points)
   --port PORT      port to send to (default 8995)
   --file FILE      send this captured upload instead of a made-up one stamped now
@@ -184,8 +188,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // Give stdout a moment to flush, then leave even if a handle lingers.
-    setTimeout(() => process.exit(code), 50).unref();
+    // Give stdout a moment to flush, then leave even if a handle lingers. Held (not unref'd):
+    // a process left to exit by itself closes its signal handlers on the way out, and a
+    // supervisor's second SIGTERM in that moment killed it by the signal after a clean stop.
+    // process.exit keeps them to the end.
+    setTimeout(() => process.exit(code), 50);
   },
   (err: unknown) => {
     if (err instanceof OptionsError) {

@@ -1,4 +1,6 @@
 import { mkdirSync } from "node:fs";
+import { controlSummary, type RunningControl, startInverterControl } from "./control/index.js";
+import { withInverterControl } from "./control/responder.js";
 import { DeviceRegistry } from "./devices/registry.js";
 import type { EmaForwarder, EmaStats, EmaStatus } from "./ema/forwarder.js";
 import { checkFdBudget } from "./fdBudget.js";
@@ -7,6 +9,7 @@ import type { Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/link.js";
 import { mqttSettingsFromOptions } from "./mqtt/settings.js";
 import {
+  controlSettings,
   devicesConfig,
   forwarderSettings,
   homeAssistantConfig,
@@ -120,19 +123,25 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     controlAnswer: (poll) => noCommandsAnswer(poll.ecuId),
   };
   const local = createLocalResponder(services);
+  const controlOptions = controlSettings(options);
+  const control: RunningControl | undefined = controlOptions
+    ? startInverterControl({ ...controlOptions, devices, logger })
+    : undefined;
+  const answers = ema ? ema.responder : local;
   const server = new ProxyServer({
     host: config.host,
     ports: config.ports,
     ...serverLimits(options),
     logger,
     published: allowed,
-    responder: ema ? ema.responder : local,
+    responder: control ? withInverterControl(control.control, answers) : answers,
   });
   const bridge = createHomeAssistantBridge({
     ...homeAssistantConfig(options),
     settings: mqtt,
     devices,
     logger,
+    ...(control ? { control: control.control } : {}),
   });
   devices.start();
   bridge.start();
@@ -166,6 +175,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
         ports: server.boundPorts,
         onExchange: (listener) => server.onExchange(listener),
         ...(ema ? { ema: () => emaSummary(ema.stats) } : {}),
+        ...(control ? { control: (uid: string) => controlSummary(control.control, uid) } : {}),
         homeAssistant: () => ({
           configured: mqtt !== undefined,
           connected: bridge.connected,
@@ -199,6 +209,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     async stop() {
       // Requests still waiting for EMA get their local answers now, so the drain is quick.
       ema?.close();
+      control?.stop();
       // The server drains first (its last exchanges reach the devices), then the state file
       // is flushed while the broker hears `offline`; each has its own ~1 s limit.
       await server.stop();

@@ -258,7 +258,7 @@ export class RoundJournal<T> {
     if (lost) this.nextSegment();
     await this.options.beforeWrite(lost);
     if (handle !== null && this.segment !== opened) {
-      // A snapshot rotated the journal meanwhile (as the file opened): the round goes on.
+      // A snapshot rotated the journal meanwhile: the round goes to the new segment.
       await handle.close();
       handle = null;
     }

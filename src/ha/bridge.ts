@@ -4,10 +4,12 @@
  * forgets a device that Home Assistant deleted (until it uploads again). Without MQTT settings
  * it does nothing: readings are then only logged.
  */
+import type { InverterControl } from "../control/service.js";
 import type { DeviceChange } from "../devices/changes.js";
 import type { DeviceRegistry } from "../devices/registry.js";
 import type { Logger } from "../log.js";
 import { MqttLink, type MqttSettings } from "../mqtt/link.js";
+import { controlTopics } from "./control.js";
 import { deletedDevice } from "./deletions.js";
 import { ORIGIN } from "./origin.js";
 import { Publisher, type Sink } from "./publisher.js";
@@ -36,6 +38,8 @@ export interface BridgeConfig extends HomeAssistantConfig {
   settings: MqttSettings | undefined;
   devices: DeviceRegistry;
   logger: Logger;
+  /** Option inverter_control: its command topics are subscribed and its states published. */
+  control?: InverterControl;
 }
 
 export interface HomeAssistantBridge {
@@ -74,8 +78,16 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     },
     enabled: config.settings !== undefined,
   };
-  const publisher = new Publisher(sink, { topics, origin: ORIGIN }, config.mode, config.zone);
+  const { control } = config;
+  const commands = control ? controlTopics(config.baseTopic) : undefined;
+  const publisher = new Publisher(
+    sink,
+    { topics, origin: ORIGIN, ...(commands ? { control: commands } : {}) },
+    config.mode,
+    config.zone,
+  );
   publisher.storageOk = () => devices.storageHealth.ok;
+  publisher.control = control;
 
   /** Home Assistant clears a device's retained config when a user deletes it: watch for that. */
   function watch(configTopic: string): void {
@@ -97,7 +109,35 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       publisher.publishInverter(inv);
       watch(topics.inverterConfig(inv.uid));
     }
+    for (const ecu of devices.ecus) publisher.publishControl(ecu.id, devices.inverters(ecu.id));
   }
+
+  /**
+   * A command from Home Assistant; a topic that is not a command topic is not one of ours. A
+   * retained command (HA never retains them) would be replayed at every reconnect and undo
+   * later changes: it is ignored.
+   */
+  function onCommand(topic: string, payload: string, retained: boolean): boolean {
+    const request = commands?.parse(topic, payload);
+    if (!request || !control) return false;
+    if (retained) {
+      log.warn(
+        { topic },
+        "retained message on a command topic ignored: commands must not be retained",
+      );
+      return true;
+    }
+    control.request(request, Date.now());
+    return true;
+  }
+
+  control?.onChange((ecuId, rangesChanged) => {
+    if (!running || !sink.enabled) return;
+    const inverters = devices.inverters(ecuId);
+    // A new range changes the number's min/max, which live in the discovery config.
+    if (rangesChanged) for (const inv of inverters) publisher.publishInverter(inv);
+    publisher.publishControl(ecuId, inverters);
+  });
 
   function onChange(change: DeviceChange): void {
     if (!running || !sink.enabled) return;
@@ -112,6 +152,10 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
     for (const inv of change.inverters) {
       publisher.publishInverter(inv);
       watch(topics.inverterConfig(inv.uid));
+    }
+    // With control, an upload can confirm (or contradict) a change: its check is in the state.
+    if (control) {
+      for (const ecu of change.ecus) publisher.publishControl(ecu.id, devices.inverters(ecu.id));
     }
     // A contact moves only the ECU's state message; discovery and availability are unchanged.
     const contactOnly = change.reasons.length === 1 && change.reasons[0] === "contact";
@@ -185,7 +229,7 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
       link = new MqttLink({
         settings: config.settings,
         statusTopic: topics.proxyStatus,
-        subscriptions: [config.haStatusTopic],
+        subscriptions: [config.haStatusTopic, ...(commands?.subscriptions ?? [])],
         logger: log,
         onConnect: () => {
           since = Date.now();
@@ -196,9 +240,9 @@ export function createHomeAssistantBridge(config: BridgeConfig): HomeAssistantBr
         onDisconnect: () => {
           since = Date.now();
         },
-        onMessage: (topic, payload) => {
+        onMessage: (topic, payload, retained) => {
           if (topic === config.haStatusTopic) onHaStatus(payload);
-          else onDeviceConfig(topic, payload);
+          else if (!onCommand(topic, payload, retained)) onDeviceConfig(topic, payload);
         },
         ...(config.reconnectMinMs !== undefined && { reconnectMinMs: config.reconnectMinMs }),
         ...(config.reconnectMaxMs !== undefined && { reconnectMaxMs: config.reconnectMaxMs }),

@@ -2,6 +2,12 @@
  * Pure builder of device-based discovery messages (`<prefix>/device/<object_id>/config`,
  * Home Assistant 2024.11+; addon_conventions §5): one per ECU, one per inverter.
  */
+import {
+  type ControlComponent,
+  type ControlTopics,
+  ecuControlComponents,
+  inverterControlComponents,
+} from "./control.js";
 import { ECU_ENTITIES } from "./ecuEntities.js";
 import type { EntityRow, SensorDeviceClass, StateClass, Unit } from "./entityRow.js";
 import { CHANNEL_ENTITIES, INVERTER_ENTITIES } from "./inverterEntities.js";
@@ -50,7 +56,7 @@ export interface ComponentPayload {
 export interface DevicePayload {
   device: DeviceBlock;
   origin: Origin;
-  components: Record<string, ComponentPayload>;
+  components: Record<string, ComponentPayload | ControlComponent>;
 }
 
 export interface DiscoveryMessage {
@@ -61,6 +67,8 @@ export interface DiscoveryMessage {
 export interface DiscoveryContext {
   topics: Topics;
   origin: Origin;
+  /** Inverter control's topics; only with option inverter_control. */
+  control?: ControlTopics;
 }
 
 export interface EcuDescription {
@@ -68,6 +76,8 @@ export interface EcuDescription {
   model: string;
   /** Forwarding mode adds the EMA diagnostics. */
   forwarding?: boolean;
+  /** Option inverter_control adds the all-inverters switch. */
+  control?: boolean;
 }
 
 export interface InverterDescription {
@@ -78,6 +88,8 @@ export interface InverterDescription {
   channelCount: number;
   /** Adds the L2/L3 voltage sensors. */
   threePhase?: boolean;
+  /** Option inverter_control: the switch, and the power-limit number within this range. */
+  control?: { min: number; max: number };
 }
 
 /** Where one device's entities read from; shared by all its components. */
@@ -136,10 +148,16 @@ export function ecuDiscovery(ctx: DiscoveryContext, ecu: EcuDescription): Discov
     proxyAvailability: ctx.topics.proxyStatus,
     uploadAvailability: ctx.topics.ecuAvailability(ecu.id),
   };
-  const components: Record<string, ComponentPayload> = {};
+  const components: DevicePayload["components"] = {};
   for (const row of ECU_ENTITIES) {
     if (row.forwardingOnly && !ecu.forwarding) continue;
     components[row.key] = component(row, at, row.key, row.name, row.field);
+  }
+  if (ecu.control && ctx.control) {
+    Object.assign(
+      components,
+      ecuControlComponents(ctx.control, deviceId, ecu.id, at.proxyAvailability),
+    );
   }
   return {
     topic: ctx.topics.ecuConfig(ecu.id),
@@ -174,7 +192,7 @@ export function inverterDiscovery(
     proxyAvailability: ctx.topics.proxyStatus,
     uploadAvailability: ctx.topics.ecuAvailability(inv.ecuId),
   };
-  const components: Record<string, ComponentPayload> = {};
+  const components: DevicePayload["components"] = {};
   for (const row of INVERTER_ENTITIES) {
     if (row.threePhaseOnly && !inv.threePhase) continue;
     components[row.key] = component(row, at, row.key, row.name, row.field);
@@ -185,6 +203,12 @@ export function inverterDiscovery(
       const path = `channels[${n - 1}].${row.field}`;
       components[key] = component(row, at, key, `Channel ${n} ${row.name}`, path);
     }
+  }
+  if (inv.control && ctx.control) {
+    Object.assign(
+      components,
+      inverterControlComponents(ctx.control, deviceId, inv.uid, at.proxyAvailability, inv.control),
+    );
   }
   const model = inverterModelName(inv);
   return {

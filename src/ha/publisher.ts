@@ -4,6 +4,7 @@
  * it writes to a `Sink`, which drops messages while the broker is away.
  */
 import { createHash } from "node:crypto";
+import type { InverterControl } from "../control/service.js";
 import type { EcuDevice, InverterDevice } from "../devices/model.js";
 import {
   type DiscoveryContext,
@@ -54,6 +55,9 @@ export class Publisher {
   /** Latest forwarder figures; set only in forwarding mode. */
   ema: EmaDiagnostics | undefined;
 
+  /** Inverter control (option inverter_control): its entities and their states. */
+  control: Pick<InverterControl, "range" | "inverterView" | "ecuView"> | undefined;
+
   /** Whether the data directory takes writes now (the ECUs' storage problem sensor). */
   storageOk: () => boolean = () => true;
 
@@ -80,7 +84,12 @@ export class Publisher {
   /** ECUs known only from contacts (no upload yet) have no model and are not announced. */
   publishEcu(ecu: EcuDevice, inverters: readonly InverterDevice[]): void {
     if (ecu.model === null || !this.sink.enabled) return;
-    const description = { id: ecu.id, model: ecu.model, forwarding: this.mode === "forwarding" };
+    const description = {
+      id: ecu.id,
+      model: ecu.model,
+      forwarding: this.mode === "forwarding",
+      control: this.control !== undefined,
+    };
     this.publishDiscovery(
       this.topics.ecuConfig(ecu.id),
       JSON.stringify(Object.values(description)),
@@ -105,6 +114,7 @@ export class Publisher {
       typeCode: inv.typeCode,
       channelCount: inv.channels.length,
       threePhase: isThreePhase(inv),
+      ...(this.control ? { control: this.controlRange(inv.uid) } : {}),
     };
     this.publishDiscovery(
       this.topics.inverterConfig(inv.uid),
@@ -116,6 +126,26 @@ export class Publisher {
       stableStringify(inverterValues(inv)),
       true,
     );
+  }
+
+  private controlRange(uid: string): { min: number; max: number } {
+    const range = this.control?.range(uid);
+    return { min: range?.min ?? 0, max: range?.max ?? 0 };
+  }
+
+  /** The control states of an ECU and its inverters (retained: HA reads them after a restart). */
+  publishControl(ecuId: string, inverters: readonly InverterDevice[]): void {
+    const { control } = this;
+    const topics = this.ctx.control;
+    if (!control || !topics || !this.sink.enabled) return;
+    this.sink.publish(topics.ecuState(ecuId), stableStringify(control.ecuView(ecuId)), true);
+    for (const inv of inverters) {
+      this.sink.publish(
+        topics.inverterState(inv.uid),
+        stableStringify(control.inverterView(inv.uid)),
+        true,
+      );
+    }
   }
 
   /** Empty retained payloads make HA delete the device and the broker forget the messages. */

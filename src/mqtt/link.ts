@@ -27,7 +27,8 @@ export interface MqttLinkOptions {
   onConnect: () => void;
   /** A connection that was up closed (the link retries by itself). */
   onDisconnect?: () => void;
-  onMessage: (topic: string, payload: string) => void;
+  /** `retained`: the broker replayed a stored message rather than passing on a new one. */
+  onMessage: (topic: string, payload: string, retained: boolean) => void;
   /** First retry delay; doubles on each failed attempt up to `reconnectMaxMs`. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -120,9 +121,9 @@ export class MqttLink {
       // Logged when the connection closes, with what happens next.
       this.lastError = err;
     });
-    client.on("message", (topic, payload) => {
+    client.on("message", (topic, payload, packet) => {
       try {
-        this.opts.onMessage(topic, payload.toString("utf8"));
+        this.opts.onMessage(topic, payload.toString("utf8"), packet.retain);
       } catch (err) {
         this.log.error({ err, topic }, "MQTT message handler failed");
       }

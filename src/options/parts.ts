@@ -61,3 +61,12 @@ export function statusSettings(options: Options) {
     captureMaxBytes: options.capture_max_kib * 1024,
   };
 }
+
+/** Inverter control (option inverter_control); undefined when it is off. */
+export function controlSettings(options: Options) {
+  if (!options.inverter_control) return undefined;
+  return {
+    zone: effectiveTimezone(options),
+    deliverWithinMs: options.inverter_control_timeout_minutes * 60_000,
+  };
+}

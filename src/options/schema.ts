@@ -43,6 +43,10 @@ export interface Options {
   status_port?: number;
   /** Disk space for raw frames kept for bug reports (status page captures), KiB. */
   capture_max_kib: number;
+  /** Experimental: switch inverters and set their power limit through the ECU (issue 19). */
+  inverter_control: boolean;
+  /** A command the ECU does not poll for within this many minutes is given up. */
+  inverter_control_timeout_minutes: number;
 }
 
 /** Extra, non-JSON-Schema hints used to derive the Supervisor's schema strings. */
@@ -153,6 +157,14 @@ export const optionProperties = {
     minimum: 64,
     maximum: 65536,
     default: 1024,
+    "x-expert": true,
+  },
+  inverter_control: { type: "boolean", default: false },
+  inverter_control_timeout_minutes: {
+    type: "integer",
+    minimum: 5,
+    maximum: 1440,
+    default: 35,
     "x-expert": true,
   },
 } as const satisfies Record<keyof Options, PropertySchema>;

@@ -1,9 +1,12 @@
+import { decodeControlAck, decodeMaxPowerReport } from "./controlReports.js";
 import { readPadded, readTimestamp } from "./digits.js";
 import { APS_HEADER, END, slice } from "./header.js";
 import type {
+  ControlAckMessage,
   ControlPollMessage,
   DecodeError,
   InverterStatus,
+  MaxPowerReportMessage,
   StatusQueryMessage,
   StatusReportMessage,
   UnknownMessage,
@@ -20,11 +23,23 @@ const STATUS_QUERY_BODY = `${"0".repeat(18)}${END}`;
 export function decodeAps13(
   text: string,
   ecuId: string,
-): ControlPollMessage | StatusQueryMessage | UnknownMessage {
+):
+  | ControlPollMessage
+  | StatusQueryMessage
+  | ControlAckMessage
+  | MaxPowerReportMessage
+  | UnknownMessage {
   const command = slice(text, APS_HEADER.command);
   const body = text.slice(30);
   if (command === "A101" && body === POLL_BODY) return { type: "control_poll", ecuId };
   if (command === "A123" && body === STATUS_QUERY_BODY) return { type: "status_query", ecuId };
+  const report =
+    command === "A100"
+      ? decodeControlAck(text, ecuId)
+      : command === "A117"
+        ? decodeMaxPowerReport(text, ecuId)
+        : undefined;
+  if (report) return report;
   return { type: "unknown", kind: `APS13/${command}`, ecuId, raw: text };
 }
 

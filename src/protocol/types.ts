@@ -125,6 +125,38 @@ export interface StatusReportMessage {
   statuses: InverterStatus[];
 }
 
+/**
+ * 8997 `APS13…A100AAA0<id>A1nn<timestamp><result>END`: the ECU's acknowledgement of command
+ * `A1nn` (controlReports.ts). `timestamp` is the command's own, echoed.
+ */
+export interface ControlAckMessage {
+  type: "control_ack";
+  ecuId: string;
+  command: string;
+  timestamp: string;
+  /** `0` done; other digits are failure codes (kept as sent). */
+  result: string;
+}
+
+export interface MaxPowerEntry {
+  uid: string;
+  /** The inverter's current limit, W; null when the ECU has not read it (`-1`). */
+  limitW: number | null;
+  minW: number;
+  maxW: number;
+}
+
+/** 8997 `APS13…A117AAA0<id>`: the inverters' maximum power and its range (controlReports.ts). */
+export interface MaxPowerReportMessage {
+  type: "max_power_report";
+  ecuId: string;
+  count: number;
+  entries: MaxPowerEntry[];
+  /** Entries whose layout is not the known one, as sent. */
+  unparsed: string[];
+  raw: string;
+}
+
 /** `ECU11…0001 0001…` on 9220: "does firmware file <path> exist?" (§8). */
 export interface FirmwareQueryMessage {
   type: "firmware_query";
@@ -147,6 +179,8 @@ export type Message =
   | ControlPollMessage
   | StatusQueryMessage
   | StatusReportMessage
+  | ControlAckMessage
+  | MaxPowerReportMessage
   | FirmwareQueryMessage
   | UnknownMessage;
 

@@ -1,14 +1,17 @@
 import { AtomicFile, readIfExists } from "../atomicFile.js";
 import type { Logger } from "../log.js";
+import { readControlAnswer } from "../protocol/answers/controlPoll.js";
 import { type Exchange, ecuIdOf as exchangeEcuId } from "../proxy/exchange.js";
 import { plainAddress } from "./access.js";
 
 /**
  * Why a frame was kept: `sample` = the latest frame of its kind from this ECU (replaced by the
  * next one); `undecodable` / `unanswered` = every such frame, because those are what support
- * for a new ECU model or firmware is built from (protocol.md §13).
+ * for a new ECU model or firmware is built from (protocol.md §13); `control` = every command
+ * sent to an ECU (option inverter_control) and every acknowledgement and report it sent back,
+ * which is how a real ECU's answers to them get reported (issue 19).
  */
-export type CaptureReason = "sample" | "undecodable" | "unanswered";
+export type CaptureReason = "sample" | "undecodable" | "unanswered" | "control";
 
 export interface CaptureEntry {
   seq: number;
@@ -61,6 +64,15 @@ function kindOf(ex: Exchange): string {
   }
 }
 
+/** A command the proxy sent in answer to a poll, or the ECU's acknowledgement or A117 report. */
+function isControl(ex: Exchange): boolean {
+  const m = ex.message;
+  if (m.type === "control_ack" || m.type === "max_power_report") return true;
+  if (m.type !== "control_poll" || ex.answer === null) return false;
+  const read = readControlAnswer(ex.answer, m.ecuId);
+  return "command" in read && read.command !== "A100";
+}
+
 /**
  * Keeps raw frames for bug reports, bounded on disk. Entries are held in memory in arrival
  * order together with their serialised size, so the bound is checked without touching the
@@ -85,7 +97,13 @@ export class CaptureStore {
   handleExchange(ex: Exchange): void {
     const m = ex.message;
     const reason: CaptureReason =
-      m.type === "error" ? "undecodable" : ex.answer === null ? "unanswered" : "sample";
+      m.type === "error"
+        ? "undecodable"
+        : isControl(ex)
+          ? "control"
+          : ex.answer === null
+            ? "unanswered"
+            : "sample";
     const ecuId = exchangeEcuId(ex) ?? null;
     const kind = kindOf(ex);
     const entry: CaptureEntry = {

@@ -5,7 +5,7 @@ import { packageVersion } from "../shipped.js";
 import { type StatusAccess, statusAccess } from "./access.js";
 import { CaptureStore } from "./captures.js";
 import { StatusServer } from "./http.js";
-import { type DevicesView, StatusModel } from "./model.js";
+import { type DevicesView, StatusModel, type StatusModelConfig } from "./model.js";
 import type { EmaSummary, HomeAssistantSummary, Mode } from "./types.js";
 
 /** The captures' file under the data directory (the page keeps no other file). */
@@ -27,6 +27,7 @@ export interface StatusPageConfig {
   onExchange: (listener: ExchangeListener) => void;
   ema?: () => EmaSummary;
   homeAssistant?: () => HomeAssistantSummary;
+  control?: StatusModelConfig["control"];
   logger: Logger;
   now?: () => number;
 }
@@ -56,6 +57,7 @@ export async function startStatusPage(config: StatusPageConfig): Promise<Running
     captures: () => captures.summary(),
     ...(config.ema ? { ema: config.ema } : {}),
     ...(config.homeAssistant ? { homeAssistant: config.homeAssistant } : {}),
+    ...(config.control ? { control: config.control } : {}),
   });
   model.setPorts(config.ports);
 

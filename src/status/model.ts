@@ -13,6 +13,7 @@ import type {
   EcuStatus,
   EmaSummary,
   HomeAssistantSummary,
+  InverterControlView,
   InverterView,
   Mode,
   PortStatus,
@@ -54,6 +55,8 @@ export interface StatusModelConfig {
   homeAssistant?: () => HomeAssistantSummary;
   /** This machine's LAN addresses (default: from its network interfaces). */
   hostAddresses?: () => string[];
+  /** Inverter control's view of an inverter (option inverter_control). */
+  control?: (uid: string) => InverterControlView;
 }
 
 function printable(answer: Buffer | null): string | null {
@@ -216,7 +219,11 @@ export class StatusModel {
           .filter(([ts, w]) => ts.startsWith(today) && w !== null)
           .map(([ts, w]) => ({ t: ts.slice(11, 16), w: w as number })),
         inverters: [
-          ...tracked.map(inverterView),
+          ...tracked.map((inv) => {
+            const view = inverterView(inv);
+            if (this.config.control) view.control = this.config.control(inv.uid);
+            return view;
+          }),
           ...raw.filter((r) => !tracked.some((i) => i.uid === r.uid)),
         ],
         unknownKinds: [...ecu.unknownKinds],

@@ -62,6 +62,17 @@ export interface InverterView {
    * (src/protocol/layouts/inference.ts): decoded, but worth a capture.
    */
   layoutInferred?: string;
+  /** Option inverter_control: what the ECU confirmed and what became of the newest change. */
+  control?: InverterControlView;
+}
+
+export interface InverterControlView {
+  on: "ON" | "OFF" | null;
+  onStatus: string | null;
+  powerLimitW: number | null;
+  powerLimitStatus: string | null;
+  /** Why the newest change failed, when it did. */
+  detail: string | null;
 }
 
 /** One point of today's power chart: the ECU's own round time (`HH:mm`) and its power. */

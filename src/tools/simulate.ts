@@ -26,8 +26,30 @@ export function wallClockStamp(date: Date, timeZone?: string): string {
   return `${get("year")}${get("month")}${get("day")}${get("hour")}${get("minute")}${get("second")}`;
 }
 
-/** A realistic upload stamped now: one YC600-type and one QS1 inverter. */
-export function simulatedUpload(ecuId: string, now: Date, timeZone?: string): string {
+/** The simulated inverters, a YC600 and a QS1 (`ecu-proxy simulate --control` switches them). */
+export const SIMULATED_INVERTERS = ["408000000001", "806000000001"] as const;
+
+/** What the simulated ECU carried out, per inverter (simulatedEcu.ts). */
+export type InverterSettings = ReadonlyMap<string, { on: boolean; limitW: number | null }>;
+
+/**
+ * A realistic upload stamped now: one YC600-type and one QS1 inverter. With `settings`, an
+ * inverter switched off reports 0 W and a limited one at most its limit, spread over its inputs.
+ */
+export function simulatedUpload(
+  ecuId: string,
+  now: Date,
+  timeZone?: string,
+  settings?: InverterSettings,
+): string {
+  const [yc600 = "", qs1 = ""] = SIMULATED_INVERTERS;
+  const limited = (uid: string, powers: number[]) => {
+    const s = settings?.get(uid);
+    if (s && !s.on) return powers.map(() => 0);
+    if (s?.limitW == null) return powers;
+    const share = Math.floor(s.limitW / powers.length);
+    return powers.map((p) => Math.min(p, share));
+  };
   const channel = (powerW: number) => ({
     dcVoltageV: 33.5,
     dcCurrentA: Math.round((powerW / 33.5) * 10) / 10,
@@ -40,26 +62,26 @@ export function simulatedUpload(ecuId: string, now: Date, timeZone?: string): st
     lifetimeEnergyKWh: 1234.5,
     inverters: [
       {
-        uid: "408000000001",
+        uid: yc600,
         typeCode: "07",
         acVoltageV: 230,
         frequencyHz: 50,
         temperatureC: 25,
-        channels: [channel(120), channel(118)],
+        channels: limited(yc600, [120, 118]).map(channel),
       },
       {
-        uid: "806000000001",
+        uid: qs1,
         typeCode: "08",
         acVoltageV: 230,
         frequencyHz: 50,
         temperatureC: 27,
-        channels: [channel(150), channel(149), channel(151), channel(148)],
+        channels: limited(qs1, [150, 149, 151, 148]).map(channel),
       },
     ],
   });
 }
 
-function exchange(
+export function exchange(
   host: string,
   port: number,
   frame: Buffer,
@@ -109,6 +131,11 @@ export async function simulate(
       "ecu-id": { type: "string", default: SIMULATED_ECU_ID },
       // The ECU stamps uploads with its own wall clock; match the proxy's `timezone` option.
       timezone: { type: "string" },
+      // The control-channel loop (simulateControl.ts).
+      control: { type: "boolean", default: false },
+      "control-port": { type: "string", default: "8997" },
+      rounds: { type: "string", default: "1" },
+      "interval-seconds": { type: "string", default: "60" },
     },
     strict: true,
   });
@@ -117,6 +144,21 @@ export async function simulate(
     return 2;
   }
   const port = Number(values.port);
+  if (values.control) {
+    const { simulateControl } = await import("./simulateControl.js");
+    return simulateControl(
+      {
+        host: values.host,
+        dataPort: port,
+        controlPort: Number(values["control-port"]),
+        ecuId: values["ecu-id"],
+        ...(values.timezone ? { timezone: values.timezone } : {}),
+        rounds: Math.max(1, Number(values.rounds) || 1),
+        intervalMs: Math.max(0, Number(values["interval-seconds"]) || 0) * 1000,
+      },
+      out,
+    );
+  }
   const frame = values.file
     ? readFileSync(values.file).subarray(0).toString("latin1").replace(/\n$/, "")
     : simulatedUpload(values["ecu-id"], new Date(), values.timezone);

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ECU_CONTROL_ENTITIES, INVERTER_CONTROL_ENTITIES } from "../../src/ha/controlEntities.js";
 import { ECU_ENTITIES } from "../../src/ha/ecuEntities.js";
 import { CHANNEL_ENTITIES, INVERTER_ENTITIES } from "../../src/ha/inverterEntities.js";
 import { readText } from "./files.js";
@@ -30,6 +31,9 @@ test("DOCS.md's entity table matches the entity tables, row for row", () => {
     ...ECU_ENTITIES.map((r) => `ECU \`${r.key}\` ${r.name}`),
     ...INVERTER_ENTITIES.map((r) => `inverter \`${r.key}\` ${r.name}`),
     ...CHANNEL_ENTITIES.map((r) => `inverter \`ch<N>_${r.key}\` Channel <N> ${r.name}`),
+    // Option inverter_control (issue 19), after the sensors.
+    ...ECU_CONTROL_ENTITIES.map((r) => `ECU \`${r.key}\` ${r.name}`),
+    ...INVERTER_CONTROL_ENTITIES.map((r) => `inverter \`${r.key}\` ${r.name}`),
   ];
   assert.deepEqual(
     docsCells().map(([device, key, name]) => `${device} ${key} ${name}`),
@@ -53,5 +57,14 @@ test("DOCS.md marks every energy sensor for the Energy dashboard and every diagn
       row.entity_category === "diagnostic",
       `${key}: diagnostic`,
     );
+  }
+});
+
+test("DOCS.md marks every control entity as needing option inverter_control", () => {
+  const cells = docsCells();
+  for (const row of [...ECU_CONTROL_ENTITIES, ...INVERTER_CONTROL_ENTITIES]) {
+    const line = (cells.find((c) => c[1] === `\`${row.key}\``) ?? []).join(" ");
+    assert.match(line, /inverter_control only/, row.key);
+    assert.match(line, new RegExp(row.component), `${row.key}: says it is a ${row.component}`);
   }
 });

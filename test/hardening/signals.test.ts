@@ -47,6 +47,8 @@ for (const { name, signals } of CASES) {
       join(dir, "options.json"),
       JSON.stringify({ timezone: "UTC", mqtt_host: "127.0.0.1", mqtt_port: broker.port }),
     );
+    // Before the start: the proxy's retained `online` may arrive before its "listening" line.
+    watch.clear();
     const proxy = startCli([
       "serve",
       "--options",
@@ -60,7 +62,6 @@ for (const { name, signals } of CASES) {
     ]);
     t.after(() => proxy.kill("SIGKILL"));
     await waitFor(() => proxy.output().includes("listening for ECUs"), "proxy listening", 15_000);
-    watch.clear();
     const answer = await ecuExchange(port, uploadWire(), { expectBytes: 17 });
     assert.equal(answer.toString("latin1"), UPLOAD_ANSWER);
     await watch.waitFor(() => watch.last(ECU_STATE) !== undefined, "the ECU's state", 10_000);

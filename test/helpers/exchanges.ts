@@ -31,7 +31,8 @@ export const ECU_FRAMES = {
     return `APS15${String(30 + body.length).padStart(5, "0")}A123AAA1${ECU_ID}${body}`;
   })(),
   /** A command this proxy does not know: kept, not answered. */
-  unknownAps13: `APS1300052A100AAA0${ECU_ID}A102202402061122140END`,
+  // A119 (ECU↔EMA switch) is an EMA→ECU frame: from an ECU it is unknown (an A100 ack is not).
+  unknownAps13: `APS1300048A119AAA0${ECU_ID}000000000000001END`,
   /**
    * A message version whose layout is not public, with the ECU id where every APS frame has it
    * and an inverter uid (known from the upload) inside.

@@ -140,6 +140,68 @@ function checkSensor(where: string, c: Json): string[] {
   return problems;
 }
 
+/**
+ * Switch and number (mqtt/switch.py, mqtt/number.py, mqtt/schemas.py): a command topic without
+ * wildcards is required, a JSON-attributes topic must be a topic; a number needs min < max, a
+ * step of at least 0.001, a known mode, and a unit its device class allows. `optimistic` is
+ * refused here (issue 19: never show a state the ECU has not taken), and so is a missing
+ * state_topic, which makes HA optimistic by default.
+ */
+function checkCommandable(where: string, c: Json, platform: string): string[] {
+  const problems: string[] = [];
+  if (!isTopic(c.command_topic)) problems.push(`${where}: ${platform} needs a valid command_topic`);
+  if (c.state_topic === undefined) problems.push(`${where}: no state_topic makes HA optimistic`);
+  if (c.optimistic !== undefined && c.optimistic !== false) {
+    problems.push(`${where}: optimistic mode shows states the device has not taken`);
+  }
+  if (c.json_attributes_topic !== undefined && !isTopic(c.json_attributes_topic)) {
+    problems.push(`${where}: invalid json_attributes_topic`);
+  }
+  if (c.json_attributes_template !== undefined && typeof c.json_attributes_template !== "string") {
+    problems.push(`${where}: json_attributes_template must be a string`);
+  }
+  if (c.retain !== undefined && typeof c.retain !== "boolean") {
+    problems.push(`${where}: retain must be a boolean`);
+  }
+  if (platform === "switch") {
+    for (const key of ["payload_on", "payload_off", "state_on", "state_off"]) {
+      if (c[key] !== undefined && typeof c[key] !== "string") {
+        problems.push(`${where}: ${key} must be a string`);
+      }
+    }
+    if (c.device_class !== undefined && !["outlet", "switch"].includes(String(c.device_class))) {
+      problems.push(`${where}: unknown switch device_class ${String(c.device_class)}`);
+    }
+  }
+  if (platform === "number") {
+    const min = c.min ?? 1;
+    const max = c.max ?? 100;
+    if (typeof min !== "number" || typeof max !== "number" || !(min < max)) {
+      problems.push(`${where}: 'min' must be < 'max'`);
+    }
+    if (c.step !== undefined && !(typeof c.step === "number" && c.step >= 0.001)) {
+      problems.push(`${where}: step must be at least 0.001`);
+    }
+    if (c.mode !== undefined && !["auto", "box", "slider"].includes(String(c.mode))) {
+      problems.push(`${where}: invalid number mode ${String(c.mode)}`);
+    }
+    const dc = c.device_class;
+    if (dc !== undefined) {
+      const units = typeof dc === "string" ? DEVICE_CLASS_UNITS[dc] : undefined;
+      if (!units) problems.push(`${where}: unknown number device_class ${String(dc)}`);
+      else if (
+        typeof c.unit_of_measurement !== "string" ||
+        !units.includes(c.unit_of_measurement)
+      ) {
+        problems.push(
+          `${where}: unit ${String(c.unit_of_measurement)} is not valid for ${String(dc)}`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
 function checkComponent(where: string, c: unknown, root: Json): string[] {
   if (!isObject(c)) return [`${where}: component is not an object`];
   const problems: string[] = [];
@@ -195,6 +257,9 @@ function checkComponent(where: string, c: unknown, root: Json): string[] {
     problems.push(`${where}: value_template must be a string`);
   }
   if (platform === "sensor") problems.push(...checkSensor(where, c));
+  if (platform === "switch" || platform === "number") {
+    problems.push(...checkCommandable(where, merged, platform));
+  }
   if (platform === "binary_sensor") {
     const dc = c.device_class;
     if (dc !== undefined && (typeof dc !== "string" || !BINARY_DEVICE_CLASSES.has(dc))) {
@@ -248,6 +313,24 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2
 export function checkStateValue(where: string, c: Json, value: unknown): string[] {
   if (value === null) return [];
   const dc = c.device_class;
+  if (c.platform === "switch") {
+    // HA's switch takes state_on/state_off (default payload_on/off); "None" sets unknown.
+    const allowed: unknown[] = [
+      c.state_on ?? c.payload_on ?? "ON",
+      c.state_off ?? c.payload_off ?? "OFF",
+    ];
+    return allowed.includes(value)
+      ? []
+      : [`${where}: ${String(value)} is not ${allowed.join("/")}`];
+  }
+  if (c.platform === "number") {
+    const ok = typeof value === "number" && Number.isFinite(value);
+    if (!ok) return [`${where}: ${String(value)} is not a finite number`];
+    const { min, max } = c as { min?: number; max?: number };
+    return (min === undefined || value >= min) && (max === undefined || value <= max)
+      ? []
+      : [`${where}: ${value} is outside ${String(min)}..${String(max)}`];
+  }
   if (c.platform === "binary_sensor") {
     const allowed: unknown[] = [c.payload_on ?? "ON", c.payload_off ?? "OFF"];
     return allowed.includes(value)

@@ -55,8 +55,14 @@ const REQUESTS: Array<{ name: string; frame: string; type: string; answer: strin
     answer: "APS1300024A123AAA0100END",
   },
   {
-    name: "unknown APS13 command (e.g. an ACK) — kept, not answered",
+    name: "the ECU's acknowledgement of a command — decoded, not answered",
     frame: `APS1300052A100AAA0${ECU_ID}A102202402061122140END`,
+    type: "control_ack",
+    answer: null,
+  },
+  {
+    name: "unknown APS13 command — kept, not answered",
+    frame: `APS1300048A119AAA0${ECU_ID}000000000000001END`,
     type: "unknown",
     answer: null,
   },

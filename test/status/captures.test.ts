@@ -41,7 +41,7 @@ test("keeps the latest frame of each kind per ECU and every unanswered one", () 
   const list = s.list();
   assert.equal(list.filter((c) => c.kind === "upload").length, 1, "one upload sample per ECU");
   assert.equal(list.find((c) => c.kind === "upload")?.port, 8995, "the newer one");
-  assert.equal(list.filter((c) => c.kind === "APS13/A100").length, 2, "every unanswered frame");
+  assert.equal(list.filter((c) => c.kind === "APS13/A119").length, 2, "every unanswered frame");
   assert.equal(list.find((c) => c.kind === "APS16")?.reason, "unanswered");
   assert.equal(list.find((c) => c.kind === "firmware_query")?.reason, "sample");
   assert.ok(list.every((c) => c.remote === "192.168.1.50"));

@@ -227,7 +227,7 @@ test("message kinds an ECU sends that cannot be decoded are listed on its card",
     await send(ECU_FRAMES.aps16);
     await send(ECU_FRAMES.unknownAps13);
     const ecu = model.snapshot().ecus[0];
-    assert.deepEqual(ecu?.unknownKinds, ["APS16", "APS13/A100"]);
+    assert.deepEqual(ecu?.unknownKinds, ["APS16", "APS13/A119"]);
     assert.equal(ecu?.lastUploadAt, null);
   } finally {
     await stop();

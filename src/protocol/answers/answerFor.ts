@@ -26,6 +26,9 @@ export function answerFor(message: Message): Buffer | null {
       return STATUS_ANSWER;
     case "firmware_query":
       return NO_FILE_ANSWER;
+    // Reports of the control channel are sent without waiting for an answer (§7).
+    case "control_ack":
+    case "max_power_report":
     case "unknown":
       return null;
   }

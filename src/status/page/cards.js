@@ -12,6 +12,20 @@ function stat(label, value, sub) {
   );
 }
 
+/** Inverter control: the confirmed state, and the newest change's status in brackets. */
+function controlLine(c) {
+  const status = (s) => (s ? ` (${s.replace("_", " ")})` : "");
+  const on = c.on === null ? "unknown" : c.on === "ON" ? "on" : "off";
+  const limit = c.powerLimitW === null ? "unknown" : `${c.powerLimitW} W`;
+  const line = el(
+    "div",
+    "control",
+    `control: ${on}${status(c.onStatus)}, power limit ${limit}${status(c.powerLimitStatus)}`,
+  );
+  if (c.detail) line.append(el("div", "problem", c.detail));
+  return line;
+}
+
 function inverterCard(inv, scaleW) {
   const card = el("div", `inverter${inv.online ? "" : " offline"}`);
   card.dataset.uid = inv.uid;
@@ -37,6 +51,7 @@ function inverterCard(inv, scaleW) {
   }
   if (inv.missing) card.append(el("div", "problem", "missing from the ECU's last rounds"));
   if (inv.weak) card.append(el("div", "problem", "low output compared with its siblings"));
+  if (inv.control) card.append(controlLine(inv.control));
   inv.channels.forEach((ch, i) => {
     const bar = el("div", "bar");
     bar.style.width = `${Math.min(100, ((ch.powerW ?? 0) / scaleW) * 100)}%`;
