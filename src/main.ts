@@ -3,6 +3,7 @@ import { controlSummary, type RunningControl, startInverterControl } from "./con
 import { withInverterControl } from "./control/responder.js";
 import { DeviceRegistry } from "./devices/registry.js";
 import type { EmaForwarder, EmaStats, EmaStatus } from "./ema/forwarder.js";
+import { checkFdBudget } from "./fdBudget.js";
 import { createHomeAssistantBridge } from "./ha/bridge.js";
 import type { Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/link.js";
@@ -132,6 +133,7 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
     ports: config.ports,
     ...serverLimits(options),
     logger,
+    published: allowed,
     responder: control ? withInverterControl(control.control, answers) : answers,
   });
   const bridge = createHomeAssistantBridge({
@@ -189,6 +191,15 @@ export async function startProxy(config: ServeConfig): Promise<RunningProxy> {
       log.error({ err }, `status page not started: ${(err as Error).message}`);
     }
   }
+
+  checkFdBudget(
+    {
+      maxConnections: options.max_connections,
+      forwarding: options.forward_to_ema,
+      statusPage: page !== undefined,
+    },
+    log,
+  );
 
   return {
     server,

@@ -132,6 +132,8 @@ export class RoundJournal<T> {
   private readonly highest = new Map<number, number>();
   /** Bytes written into the current segment: a file found shorter was deleted under us. */
   private segmentBytes = 0;
+  /** The segment a write is under way into, if any. */
+  private writing: number | null = null;
   /** Bytes written into each segment not yet removed. */
   private readonly sizes = new Map<number, number>();
   /** Writes (each with its sync) since start: rounds per write shows the group commit at work. */
@@ -180,11 +182,14 @@ export class RoundJournal<T> {
     return max;
   }
 
-  /** Deletes segments ≤ n (a durable snapshot holds all they held); never the current one. */
+  /**
+   * Deletes segments ≤ n (a durable snapshot holds all they held); never the current one, nor
+   * one being written.
+   */
   removeThrough(n: number): void {
     for (const name of safeList(this.options.dir)) {
       const number = Number(SEGMENT_PATTERN.exec(name)?.[1] ?? Number.NaN);
-      if (number <= n && number !== this.segment) {
+      if (number <= n && number !== this.segment && number !== this.writing) {
         rmSync(join(this.options.dir, name), { force: true });
         this.highest.delete(number);
         this.sizes.delete(number);
@@ -211,10 +216,10 @@ export class RoundJournal<T> {
       const path = join(this.options.dir, segmentName(this.segment));
       try {
         const text = batch.map((p) => p.line).join("");
-        await this.write(text);
+        const written = await this.write(text);
         const last = (batch[batch.length - 1] as Pending).seq;
         for (const p of batch) p.resolve(p.seq);
-        this.highest.set(this.segment, Math.max(this.highest.get(this.segment) ?? -1, last));
+        this.highest.set(written, Math.max(this.highest.get(written) ?? -1, last));
       } catch (err) {
         // Never append after a failure: a torn line can only end its segment.
         this.nextSegment();
@@ -231,9 +236,10 @@ export class RoundJournal<T> {
    * is missing or shorter than what was written — and a filesystem remounted read-only refuses
    * the next write at once.
    */
-  private async write(text: string): Promise<void> {
+  private async write(text: string): Promise<number> {
     const { dir, sync } = this.options;
-    let path = join(dir, segmentName(this.segment));
+    const opened = this.segment;
+    let path = join(dir, segmentName(opened));
     let handle = await open(path, "a", 0o600).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== "ENOENT") throw err;
       return null;
@@ -250,30 +256,38 @@ export class RoundJournal<T> {
       handle = null;
     }
     if (lost) this.nextSegment();
-    const segment = this.segment;
     await this.options.beforeWrite(lost);
-    if (handle !== null && this.segment !== segment) {
-      // The owner's snapshot rotated the journal meanwhile: the round goes to the new segment.
+    if (handle !== null && this.segment !== opened) {
+      // A snapshot rotated the journal meanwhile: the round goes to the new segment.
       await handle.close();
       handle = null;
     }
     const created = handle === null || this.segmentBytes === 0;
-    if (handle === null) {
-      path = join(dir, segmentName(this.segment));
-      handle = await open(path, "a", 0o600);
-    }
+    // A snapshot may rotate the journal while this write runs: the bytes and rounds belong to
+    // the segment they went to, which is not retired under the write.
+    const written = this.segment;
+    this.writing = written;
     try {
-      await handle.writeFile(text, "utf8");
-      if (sync) await handle.datasync();
+      if (handle === null) {
+        path = join(dir, segmentName(written));
+        handle = await open(path, "a", 0o600);
+      }
+      try {
+        await handle.writeFile(text, "utf8");
+        if (sync) await handle.datasync();
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+      // A new file's directory entry must be durable before anything in it is confirmed.
+      if (created && sync) await syncPath(dir);
     } finally {
-      await handle.close().catch(() => undefined);
+      this.writing = null;
     }
-    // A new file's directory entry must be durable before anything in it is confirmed.
-    if (created && sync) await syncPath(dir);
     const bytes = Buffer.byteLength(text);
-    this.segmentBytes += bytes;
-    this.sizes.set(this.segment, (this.sizes.get(this.segment) ?? 0) + bytes);
+    if (this.segment === written) this.segmentBytes += bytes;
+    this.sizes.set(written, (this.sizes.get(written) ?? 0) + bytes);
     this.writeCount++;
+    return written;
   }
 }
 

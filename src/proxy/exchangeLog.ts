@@ -3,6 +3,7 @@ import { messageEcuId } from "../protocol/ecuId.js";
 import type { FrameEvent } from "../protocol/framer.js";
 import type { DecodeResult } from "../protocol/types.js";
 import type { AnswerSource } from "./exchange.js";
+import { ExchangeLines } from "./exchangeLines.js";
 import { RecentSet } from "./recent.js";
 import { summariseUpload } from "./summary.js";
 
@@ -47,10 +48,25 @@ export class ExchangeLog {
   readonly logUpload: (fields: FastFields, msg: string) => void;
   readonly unknownKindsSeen = new RecentSet<string>(REMEMBERED_UNKNOWN_KINDS);
   readonly inferredSeen = new RecentSet<string>(REMEMBERED_INFERRED_INVERTERS);
+  /** Which exchange lines are written (exchangeLines.ts). */
+  readonly lines: ExchangeLines;
 
-  constructor(logger: Logger) {
+  /**
+   * `published`: whether an ECU id passes allowed_ecu_ids. Exchanges of other ECUs are logged
+   * at debug only: the allow-list names them (a few an hour), a flood of them writes nothing.
+   */
+  constructor(
+    logger: Logger,
+    readonly published: (ecuId: string) => boolean = () => true,
+  ) {
     this.log = logger.child({ module: "proxy" });
     this.logUpload = fastInfo(logger, "proxy");
+    this.lines = new ExchangeLines(this.log);
+  }
+
+  /** Writes what the line limits hold back now (at stop). */
+  flush(): void {
+    this.lines.flush();
   }
 
   /** The log of one connection from `remote`:`remotePort` to local `port`. */
@@ -146,13 +162,35 @@ export class ConnectionLog {
     const ecu = messageEcuId(message);
     // The connection's fields inline, so the usual one line per connection needs no child logger.
     const fields = { ...where, ecu, type: message.type, answer: answerText, by: answeredBy };
+    const published = ecu === undefined || owner.published(ecu);
     switch (message.type) {
       case "upload":
         // The summary names the ECU and says it is an upload: the line carries no `ecu`/`type`
         // fields, each of which cost measurable time on this hottest line.
-        owner.logUpload({ ...where, answer: answerText, by: answeredBy }, summariseUpload(message));
+        if (
+          published &&
+          owner.lines.upload(
+            ecu ?? "",
+            message.ecu.timestamp,
+            answer !== null && refused === undefined,
+          )
+        ) {
+          owner.logUpload(
+            { ...where, answer: answerText, by: answeredBy },
+            summariseUpload(message),
+          );
+        } else if (owner.log.isLevelEnabled("debug")) {
+          this.log.debug({ answer: answerText, by: answeredBy }, summariseUpload(message));
+        }
+        // Once per inverter while remembered, within the exchange lines' limit: uids come
+        // from the network, so a flood of new ones is counted, not written.
         for (const inv of message.inverters) {
-          if (inv.layoutInferred && owner.inferredSeen.see(inv.uid)) {
+          if (
+            published &&
+            inv.layoutInferred &&
+            owner.inferredSeen.see(inv.uid) &&
+            owner.lines.line()
+          ) {
             owner.log.info(
               { ecu, inverter: inv.uid, typeCode: inv.typeCode, layout: inv.layoutInferred },
               `inverter ${inv.uid} (${inv.model}) sends type code ${inv.typeCode}, which no source documents: read as type ${inv.layoutInferred} (layout inferred from its id and record length, every value within bounds) — please send a capture (status page, "Download masked captures")`,
@@ -179,7 +217,8 @@ export class ConnectionLog {
         }
         return;
       default:
-        owner.log.info(fields, `${message.type} answered`);
+        if (published && owner.lines.line()) owner.log.info(fields, `${message.type} answered`);
+        else owner.log.debug(fields, `${message.type} answered`);
     }
   }
 }

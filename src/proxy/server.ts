@@ -26,6 +26,8 @@ export interface ProxyServerConfig {
   /** Open connections from one address (option max_connections_per_address). */
   maxConnectionsPerAddress: number;
   logger: Logger;
+  /** Whether an ECU id passes allowed_ecu_ids (default all): others are logged at debug only. */
+  published?: (ecuId: string) => boolean;
   /** What each frame is answered; default the local answer (responder.ts). */
   responder?: Responder;
   now?: () => number;
@@ -55,7 +57,7 @@ export class ProxyServer {
   private evicted = 0;
 
   constructor(private readonly config: ProxyServerConfig) {
-    this.exchangeLog = new ExchangeLog(config.logger);
+    this.exchangeLog = new ExchangeLog(config.logger, config.published);
     this.log = this.exchangeLog.log;
     this.responder = config.responder ?? localResponder;
     this.now = config.now ?? Date.now;
@@ -122,6 +124,7 @@ export class ProxyServer {
     const gone = [...this.connections.all].map((c) => c.closed);
     for (const c of this.connections.all) c.socket.destroy();
     await Promise.all([...closed, ...gone]);
+    this.exchangeLog.flush();
   }
 
   private accept(socket: Socket, port: number): void {

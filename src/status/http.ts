@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { shippedPath } from "../shipped.js";
 import { hostHeaderAllowed, isLoopbackHost, plainAddress, type StatusAccess } from "./access.js";
 import type { CaptureStore } from "./captures.js";
+import { PageConnections } from "./connections.js";
 import { buildExport } from "./exportFile.js";
+import { STATUS_LIMITS } from "./limits.js";
 import type { StatusModel } from "./model.js";
 
 /**
@@ -69,7 +70,7 @@ export interface StatusServerConfig {
 export class StatusServer {
   private readonly server: Server;
   private readonly files = new Map<string, Buffer>();
-  private readonly sockets = new Set<Socket>();
+  private readonly connections: PageConnections;
   private readonly log: Logger;
   private refusedLogged = 0;
 
@@ -79,11 +80,18 @@ export class StatusServer {
     for (const { file } of Object.values(PAGE_FILES)) {
       if (!this.files.has(file)) this.files.set(file, readFileSync(join(dir, file)));
     }
-    this.server = createServer((req, res) => this.handle(req, res));
-    this.server.on("connection", (socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
+    this.connections = new PageConnections(STATUS_LIMITS.maxConnections, this.log, config.now);
+    // Node's header timeout is checked every connectionsCheckingInterval: see limits.ts.
+    this.server = createServer(
+      {
+        headersTimeout: STATUS_LIMITS.headersTimeoutMs,
+        requestTimeout: STATUS_LIMITS.idleTimeoutMs,
+        connectionsCheckingInterval: STATUS_LIMITS.checkIntervalMs,
+      },
+      (req, res) => this.handle(req, res),
+    );
+    this.server.setTimeout(STATUS_LIMITS.idleTimeoutMs);
+    this.server.on("connection", (socket) => this.connections.add(socket));
   }
 
   get port(): number {
@@ -114,11 +122,16 @@ export class StatusServer {
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Browsers keep connections alive; they must not hold the shutdown up.
-    for (const socket of this.sockets) socket.destroy();
+    this.connections.closeAll();
     await closed;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const { socket } = req;
+    // Told "busy" already: the reply is on its way and the connection closing.
+    if (!this.connections.holds(socket)) return;
+    this.connections.answeringOn(socket);
+    res.once("close", () => this.connections.answered(socket));
     const reply = this.route(req);
     res.writeHead(reply.status, {
       ...SECURITY_HEADERS,

@@ -151,3 +151,63 @@ test("a segment deleted under the journal is noticed: the owner is told before t
     "the directory is made again and the round written into a new segment",
   );
 });
+
+test("a snapshot that rotates and retires segments while a write runs loses no round and raises no false alarm", async () => {
+  const dir = tempDir();
+  const calls: boolean[] = [];
+  let snapshotDuringWrite = false;
+  const j = journal(dir, async (lost) => {
+    calls.push(lost);
+    if (!snapshotDuringWrite) return;
+    snapshotDuringWrite = false;
+    // Runs while the write and its sync are under way (they need the thread pool): as a
+    // snapshot that started then and finished first would, it rotates and retires what it holds.
+    setImmediate(() => {
+      const through = j.rotate();
+      j.removeThrough(through);
+    });
+  });
+  await j.append(1, { n: 1 });
+  snapshotDuringWrite = true;
+  await j.append(2, { n: 2 });
+  await j.append(3, { n: 3 });
+  await j.close();
+  assert.deepEqual(calls, [false, false, false], "no segment was lost");
+  assert.deepEqual(
+    readJournal<{ n: number }>(dir).entries.map((e) => e.s),
+    [1, 2, 3],
+    "the segment written during the rotation is kept: it holds round 2, which the snapshot does not",
+  );
+  assert.equal(j.highestThrough(1), 2, "round 2 is known to be in the segment it went to");
+});
+
+test("a snapshot that rotates while a write opens its file sends the round to the new segment", async () => {
+  const dir = tempDir();
+  const calls: boolean[] = [];
+  const j = journal(dir, async (lost) => {
+    calls.push(lost);
+  });
+  await j.append(1, { n: 1 });
+  const second = j.append(2, { n: 2 });
+  // A few microtask turns: the write has named segment 1 and waits for the file to open (the
+  // thread pool), as when a snapshot's rotation comes in between.
+  for (let i = 0; i < 3; i++) await Promise.resolve();
+  const through = j.rotate();
+  j.removeThrough(through);
+  await second;
+  await j.append(3, { n: 3 });
+  await j.close();
+  assert.deepEqual(calls, [false, false, false], "no segment was lost");
+  const read = readJournal<{ n: number }>(dir);
+  assert.deepEqual(
+    read.entries.map((e) => e.s),
+    [2, 3],
+  );
+  assert.match(
+    readFileSync(join(dir, segmentName(2)), "utf8"),
+    /"s":2,/,
+    "round 2 went to the segment after the rotation",
+  );
+  // The open under way may have made segment 1 again after it was retired: empty, then.
+  assert.ok(!read.segments.includes(1) || readFileSync(join(dir, segmentName(1))).length === 0);
+});

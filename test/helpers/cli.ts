@@ -57,3 +57,31 @@ export function exited(
     });
   });
 }
+
+/**
+ * `startCli` under a file-descriptor limit (soft and hard), as a container with that default
+ * runs it: prlimit execs the program, so the child's pid is the program's.
+ */
+export function startCliWithFdLimit(
+  args: string[],
+  nofile: number,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess & { output: () => string } {
+  const child = spawn(
+    "prlimit",
+    [`--nofile=${nofile}:${nofile}`, "--", process.execPath, ...TSX_ENTRY, ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NODE_NO_WARNINGS: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  return Object.assign(child, { output: () => out });
+}
