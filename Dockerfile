@@ -43,7 +43,7 @@ HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
 
 # Build arguments are declared only from here on, after every RUN, so an image built with the
 # Supervisor's arguments and one built without any share all their layers (the build cache).
-ARG BUILD_VERSION=0.3.0
+ARG BUILD_VERSION=0.4.0
 # The architecture: TARGETARCH (amd64, arm64), which BuildKit and podman set; where
 # the Supervisor passes BUILD_ARCH it names the same architecture in Home Assistant's words
 # (amd64, aarch64), which is what io.hass.arch holds, so it wins. A Dockerfile cannot rename
