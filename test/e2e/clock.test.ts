@@ -5,13 +5,11 @@
  * refused while the offset was not known yet, which the ECU sends again — is counted once.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import dayjs from "dayjs";
 import timezone from "dayjs/plugin/timezone.js";
 import utc from "dayjs/plugin/utc.js";
-import { exited, startCli } from "../helpers/cli.js";
+import { exited, serveCli } from "../helpers/cli.js";
 import { ECU_ID, uploadFrame } from "../helpers/fixtures.js";
 import { tempDir } from "../helpers/haHarness.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
@@ -52,24 +50,8 @@ after(async () => {
   await broker?.stop();
 });
 
-async function serve(dataDir: string, port: number) {
-  const options = join(dataDir, "options.json");
-  writeFileSync(
-    options,
-    JSON.stringify({ timezone: ZONE, mqtt_host: "127.0.0.1", mqtt_port: broker.port }),
-  );
-  const child = startCli([
-    "serve",
-    "--options",
-    options,
-    "--data-dir",
-    dataDir,
-    "--ports",
-    String(port),
-  ]);
-  await watch.waitFor(() => child.output().includes("listening"), "proxy listening", 15_000);
-  return child;
-}
+const serve = (dataDir: string, port: number) =>
+  serveCli({ timezone: ZONE, mqtt_host: "127.0.0.1", mqtt_port: broker.port }, dataDir, port);
 
 /** The answer to one upload: `101`+its stamp when confirmed, nothing when refused. */
 async function send(port: number, stamp: string): Promise<string> {

@@ -6,13 +6,13 @@
  * made again; and across it all and a restart Home Assistant never sees a counter go down.
  */
 import assert from "node:assert/strict";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import dayjs from "dayjs";
 import timezone from "dayjs/plugin/timezone.js";
 import utc from "dayjs/plugin/utc.js";
-import { exited, startCli } from "../helpers/cli.js";
+import { exited, serveCli } from "../helpers/cli.js";
 import { ECU_ID, uploadFrame } from "../helpers/fixtures.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
 import { MqttWatch } from "../helpers/mqttWatch.js";
@@ -53,24 +53,13 @@ async function upload(port: number, at: dayjs.Dayjs): Promise<boolean> {
   return answer.toString("latin1") === `101${at.tz(ZONE).format("YYYYMMDDHHmmss")}`;
 }
 
-async function serve(dataDir: string, optionsDir: string, port: number) {
-  const options = join(optionsDir, "options.json");
-  writeFileSync(
-    options,
-    JSON.stringify({ timezone: ZONE, mqtt_host: "127.0.0.1", mqtt_port: broker.port }),
-  );
-  const child = startCli([
-    "serve",
-    "--options",
-    options,
-    "--data-dir",
+const serve = (dataDir: string, optionsDir: string, port: number) =>
+  serveCli(
+    { timezone: ZONE, mqtt_host: "127.0.0.1", mqtt_port: broker.port },
     dataDir,
-    "--ports",
-    String(port),
-  ]);
-  await watch.waitFor(() => child.output().includes("listening"), "proxy listening", 15_000);
-  return child;
-}
+    port,
+    optionsDir,
+  );
 
 const state = () => watch.json(ECU_STATE) as { energy_today: number; storage_problem: string };
 

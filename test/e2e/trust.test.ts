@@ -4,14 +4,12 @@
  * lifetime outliers, deleted devices, and the proxy's own energy counters across kill -9.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import dayjs from "dayjs";
 import timezone from "dayjs/plugin/timezone.js";
 import utc from "dayjs/plugin/utc.js";
 import { captureBytes } from "../helpers/captures.js";
-import { exited, startCli } from "../helpers/cli.js";
+import { exited, serveCli } from "../helpers/cli.js";
 import { ECU_ID, uploadFrame } from "../helpers/fixtures.js";
 import { tempDir } from "../helpers/haHarness.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
@@ -59,24 +57,12 @@ after(async () => {
   await broker?.stop();
 });
 
-async function serve(dataDir: string, port: number, extra: Record<string, unknown> = {}) {
-  const options = join(dataDir, "options.json");
-  writeFileSync(
-    options,
-    JSON.stringify({ timezone: ZONE, mqtt_host: "127.0.0.1", mqtt_port: broker.port, ...extra }),
-  );
-  const child = startCli([
-    "serve",
-    "--options",
-    options,
-    "--data-dir",
+const serve = (dataDir: string, port: number, extra: Record<string, unknown> = {}) =>
+  serveCli(
+    { timezone: ZONE, mqtt_host: "127.0.0.1", mqtt_port: broker.port, ...extra },
     dataDir,
-    "--ports",
-    String(port),
-  ]);
-  await watch.waitFor(() => child.output().includes("listening"), "proxy listening", 15_000);
-  return child;
-}
+    port,
+  );
 
 async function send(port: number, frame: Buffer): Promise<void> {
   const answer = await ecuExchange(port, frame, { expectBytes: 17 });

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,24 +21,61 @@ export function runCli(args: string[], input?: Buffer | string, entry: string[] 
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+export type CliChild = ChildProcess & { output: () => string };
+
+/** The child with everything it wrote to stdout and stderr, in order, as `output()`. */
+function withOutput(child: ChildProcess): CliChild {
+  let out = "";
+  const add = (d: Buffer) => {
+    out += d.toString();
+  };
+  child.stdout?.on("data", add);
+  child.stderr?.on("data", add);
+  return Object.assign(child, { output: () => out });
+}
+
 export function startCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   entry: string[] = TSX_ENTRY,
-): ChildProcess & { output: () => string } {
+): CliChild {
   const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_NO_WARNINGS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  return Object.assign(child, { output: () => out });
+  return withOutput(child);
+}
+
+/**
+ * `ecu-proxy serve` on `port` with `options` (written to options.json in `optionsDir`), once it
+ * says it is listening.
+ */
+export async function serveCli(
+  options: Record<string, unknown>,
+  dataDir: string,
+  port: number,
+  optionsDir = dataDir,
+): Promise<CliChild> {
+  const file = join(optionsDir, "options.json");
+  writeFileSync(file, JSON.stringify(options));
+  const child = startCli([
+    "serve",
+    "--options",
+    file,
+    "--data-dir",
+    dataDir,
+    "--ports",
+    String(port),
+  ]);
+  const deadline = Date.now() + 15_000;
+  while (!child.output().includes("listening")) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`the proxy did not start listening:\n${child.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return child;
 }
 
 export function exited(
@@ -66,7 +104,7 @@ export function startCliWithFdLimit(
   args: string[],
   nofile: number,
   env: NodeJS.ProcessEnv = {},
-): ChildProcess & { output: () => string } {
+): CliChild {
   const child = spawn(
     "prlimit",
     [`--nofile=${nofile}:${nofile}`, "--", process.execPath, ...TSX_ENTRY, ...args],
@@ -76,12 +114,5 @@ export function startCliWithFdLimit(
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  return Object.assign(child, { output: () => out });
+  return withOutput(child);
 }
