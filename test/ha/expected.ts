@@ -26,7 +26,7 @@ const WITH_UPLOADS = [
 
 export const ORIGIN = {
   name: "APsystems ECU Proxy",
-  sw_version: "0.3.0",
+  sw_version: "0.4.0",
   support_url: "https://github.com/apsystems-ecu-proxy/apsystems-ecu-proxy",
 };
 
